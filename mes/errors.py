@@ -1,0 +1,133 @@
+"""Exceptions raised by :mod:`mes`.
+
+Every exception says what was wrong, where, and how to fix it. They subclass
+:class:`ValueError` as well as :class:`MesError` so that callers who only know
+the standard library can still catch them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "InstrumentError",
+    "InstrumentProblem",
+    "InvalidResponsesError",
+    "MesError",
+    "ResponseColumnsError",
+    "ResponseProblem",
+]
+
+
+class MesError(Exception):
+    """Base class of every error :mod:`mes` raises on purpose."""
+
+
+@dataclass(frozen=True)
+class InstrumentProblem:
+    """One broken rule in an instrument definition.
+
+    Attributes
+    ----------
+    path : str
+        Where inside the definition, as a dotted path (``scales[2].items``).
+    message : str
+        What is wrong.
+    fix : str
+        How to fix it.
+    """
+
+    path: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} Fix: {self.fix}"
+
+
+class InstrumentError(MesError, ValueError):
+    """An instrument definition breaks a rule of the format (DESIGN.md section 2).
+
+    Attributes
+    ----------
+    source : str
+        The file (or ``"<mapping>"`` for a definition given as data).
+    problems : list of InstrumentProblem
+        Every broken rule found, not just the first.
+    """
+
+    def __init__(self, source: str, problems: Sequence[InstrumentProblem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: invalid instrument definition ({len(self.problems)} problem(s))"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class ResponseProblem:
+    """One invalid answer.
+
+    Attributes
+    ----------
+    row : int
+        0-based position of the respondent in the input.
+    item : str
+        Item id (the column).
+    value : Any
+        The value as it was given.
+    message : str
+        Why it is invalid and what is allowed.
+    """
+
+    row: int
+    item: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, item {self.item!r}, value {self.value!r}: {self.message}"
+
+
+class InvalidResponsesError(MesError, ValueError):
+    """Answers outside the response scale, non-integers or unknown codes.
+
+    Raised by :func:`mes.score` with ``errors="raise"``. ``problems`` lists every
+    invalid cell; pass ``errors="missing"`` to treat them as missing instead.
+    """
+
+    max_listed = 20
+
+    def __init__(self, problems: Sequence[ResponseProblem]) -> None:
+        self.problems = list(problems)
+        shown = [f"  - {p}" for p in self.problems[: self.max_listed]]
+        more = len(self.problems) - len(shown)
+        if more:
+            shown.append(f"  ... and {more} more (see .problems)")
+        super().__init__(
+            f"{len(self.problems)} invalid answer(s):\n"
+            + "\n".join(shown)
+            + "\nFix the values, or pass errors='missing' to score them as missing answers."
+        )
+
+
+class ResponseColumnsError(MesError, ValueError):
+    """The responses lack item columns, or carry unknown ones with ``strict=True``."""
+
+    def __init__(self, missing: Sequence[str] = (), unknown: Sequence[str] = ()) -> None:
+        self.missing = list(missing)
+        self.unknown = list(unknown)
+        parts = []
+        if self.missing:
+            parts.append(
+                f"missing item column(s) {', '.join(map(repr, self.missing))}: every item of the "
+                "instrument needs a column (leave its cells empty where unanswered)"
+            )
+        if self.unknown:
+            parts.append(
+                f"unknown column(s) {', '.join(map(repr, self.unknown))} with strict=True: remove "
+                "them or pass strict=False to ignore them"
+            )
+        super().__init__("responses: " + "; ".join(parts))
