@@ -1,0 +1,3 @@
+from mes.cli import run
+
+run()

@@ -1,0 +1,57 @@
+"""Pieces shared by the sub-commands that read a responses file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mes.errors import InvalidResponsesError, MesError
+from mes.instrument import Instrument
+from mes.io.csv import ResponsesCsv, read_responses_csv
+from mes.loader import load_instrument
+
+_PROGRESS_FROM_BYTES = 4_000_000
+
+
+def load_instrument_arg(ref: str) -> Instrument:
+    """``--instrument`` value: a bundled id or a definition file."""
+    return load_instrument(ref)
+
+
+def read_csv_arg(path: Path) -> ResponsesCsv:
+    """Read a responses CSV, with a progress bar on large files when stderr is a terminal."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.stat().st_size < _PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+        return read_responses_csv(path)
+    columns = (TextColumn("reading {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(path.name, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return read_responses_csv(path, on_progress=update)
+
+
+class InvalidFileError(MesError, ValueError):
+    """Invalid answers reported with the file's own line numbers."""
+
+
+def with_line_numbers(exc: InvalidResponsesError, parsed: ResponsesCsv, limit: int = 50) -> str:
+    """Rewrite an :class:`InvalidResponsesError` with the file's line numbers."""
+    lines = [
+        f"{parsed.source}, line {parsed.line_of(p.row)}, column {p.item!r}: "
+        f"value {p.value!r} is {p.message}"
+        for p in exc.problems[:limit]
+    ]
+    if len(exc.problems) > limit:
+        lines.append(f"... and {len(exc.problems) - limit} more")
+    lines.append(
+        f"{len(exc.problems)} invalid answer(s). Correct them, or pass --errors missing to "
+        "score them as missing."
+    )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Reading responses from files and other systems (CSV, HL7 FHIR)."""

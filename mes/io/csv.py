@@ -1,0 +1,225 @@
+"""Read survey responses from CSV, keeping every row's line number in the file.
+
+Survey tools export CSV in many dialects. :func:`read_responses_csv` accepts
+UTF-8 with or without a byte-order mark, LF or CRLF line ends, and comma or
+semicolon delimiters (chosen from the header line). Only an empty cell is
+missing: text such as ``NA`` stays text so that a code or typo is reported,
+not silently dropped. Errors, here and in scoring, name the file's own line
+numbers (:meth:`ResponsesCsv.line_of`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mes.errors import MesError
+from mes.responses import RESPONDENT_COLUMN
+
+__all__ = ["CsvFormatError", "ResponsesCsv", "read_responses_csv"]
+
+_CHUNK_ROWS = 200_000
+
+
+class CsvFormatError(MesError, ValueError):
+    """The CSV cannot be read as a table (wrong field count, empty file, duplicate columns)."""
+
+    def __init__(self, source: str, line: int | None, message: str, fix: str) -> None:
+        self.source, self.line = source, line
+        where = f"{source}, line {line}" if line is not None else source
+        super().__init__(f"{where}: {message} Fix: {fix}")
+
+
+@dataclass(frozen=True)
+class ResponsesCsv:
+    """A parsed responses file.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Every column of the file; ``respondent`` and non-numeric columns as text,
+        empty cells as NaN.
+    source : str
+        The file name (or ``"<csv>"``), used in messages.
+    delimiter : str
+        ``","`` or ``";"``.
+    lines : ndarray of int64
+        Physical line number (1-based, header = line 1) where each row starts.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    delimiter: str
+    lines: np.ndarray
+
+    def line_of(self, row: int) -> int:
+        """The file's line number of 0-based data row ``row``."""
+        return int(self.lines[row])
+
+
+def read_responses_csv(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ResponsesCsv:
+    """Read a responses CSV.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or bytes
+        A file path, or the file's bytes (e.g. an uploaded body).
+    name : str, optional
+        Name used in messages (defaults to the path, or ``"<csv>"`` for bytes).
+    on_progress : callable(rows_done, rows_total), optional
+        Called after each chunk of rows is parsed (large files are parsed in chunks).
+
+    Returns
+    -------
+    ResponsesCsv
+
+    Raises
+    ------
+    CsvFormatError
+        Empty file, no header, duplicate column names, or a row with the wrong
+        number of fields (with its line number).
+
+    Examples
+    --------
+    >>> from mes.io.csv import read_responses_csv
+    >>> data = b"\\xef\\xbb\\xbfrespondent;q1;q2\\r\\nr1;4;SD\\r\\n\\r\\nr2;;5\\r\\n"
+    >>> parsed = read_responses_csv(data)
+    >>> parsed.delimiter, parsed.frame["q2"].tolist(), parsed.line_of(1)
+    (';', ['SD', '5'], 4)
+    """
+    if isinstance(source, bytes):
+        raw, label = source, name or "<csv>"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        raw, label = path.read_bytes(), name or str(path)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text_head = raw[:65536].decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        if exc.start < 65532:  # not merely a character cut at the sample's end
+            raise _not_utf8(label, raw, exc.start) from None
+        text_head = raw[: exc.start].decode("utf-8")
+    header_line = text_head.splitlines()[0] if text_head.strip() else ""
+    if not header_line.strip():
+        raise CsvFormatError(
+            label, 1, "the file is empty or its first line is blank.",
+            "put the header row (respondent, item ids, attribute columns) on line 1.",
+        )
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    _check_header(label, header)
+
+    lines = _row_lines(raw, delimiter)
+    total = max(len(lines), 1)
+    chunks = []
+    done = 0
+    try:
+        reader = pd.read_csv(
+            io.BytesIO(raw),
+            sep=delimiter,
+            dtype={RESPONDENT_COLUMN: str} if RESPONDENT_COLUMN in header else None,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+            encoding="utf-8",
+            chunksize=_CHUNK_ROWS,
+            low_memory=False,
+        )
+        for chunk in reader:
+            chunks.append(chunk)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(done, total)
+    except pd.errors.ParserError as exc:
+        raise _parser_error(label, str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(label, raw, exc.start) from None
+    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=header)
+    frame = _as_text_where_mixed(frame)
+    if len(lines) != len(frame):  # quoted fields span lines: count with the csv module
+        lines = _row_lines_by_csv(raw, delimiter)
+    return ResponsesCsv(frame=frame, source=label, delimiter=delimiter, lines=lines)
+
+
+def _check_header(label: str, header: list[str]) -> None:
+    names = [h.strip() for h in header]
+    blank = [i + 1 for i, h in enumerate(names) if not h]
+    if blank:
+        raise CsvFormatError(
+            label, 1, f"header column(s) {blank} have no name.", "name every column in the header."
+        )
+    dup = sorted({h for h in names if names.count(h) > 1})
+    if dup:
+        raise CsvFormatError(
+            label, 1, f"duplicate column name(s) {', '.join(map(repr, dup))}.",
+            "give every column a unique name.",
+        )
+
+
+def _row_lines(raw: bytes, delimiter: str) -> np.ndarray:
+    """Line numbers of the non-blank lines after the header, assuming no quoted newlines."""
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == ord("\n"))
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(buf)]))
+    lengths = ends - starts
+    # A line holding only "\r" is blank too.
+    has_cr = lengths > 0
+    has_cr[has_cr] = buf[ends[has_cr] - 1] == ord("\r")
+    blank = (lengths - has_cr) == 0
+    numbers = np.flatnonzero(~blank) + 1
+    return numbers[1:].astype(np.int64)
+
+
+def _row_lines_by_csv(raw: bytes, delimiter: str) -> np.ndarray:
+    reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""), delimiter=delimiter)
+    lines = []
+    start = 1
+    for i, row in enumerate(reader):
+        if i > 0 and row:  # the csv module yields [] for a blank line, as pandas skips it
+            lines.append(start)
+        start = reader.line_num + 1
+    return np.asarray(lines, dtype=np.int64)
+
+
+def _as_text_where_mixed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep text columns as Python str objects (pandas may choose its string dtype)."""
+    for column in frame.columns:
+        if pd.api.types.is_string_dtype(frame[column].dtype) and frame[column].dtype != object:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), np.nan)
+    return frame
+
+
+def _parser_error(label: str, message: str) -> CsvFormatError:
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if match:
+        expected, line, saw = (int(g) for g in match.groups())
+        return CsvFormatError(
+            label, line, f"{saw} fields where the header has {expected}.",
+            "check the delimiter and quote any field that contains it.",
+        )
+    return CsvFormatError(label, None, f"not a readable CSV table ({message}).",
+                          "save the file as CSV (UTF-8, comma or semicolon separated).")
+
+
+def _not_utf8(label: str, raw: bytes, offset: int) -> CsvFormatError:
+    line = raw.count(b"\n", 0, offset) + 1
+    return CsvFormatError(
+        label, line, "the file is not UTF-8 text.",
+        "save it as 'CSV UTF-8' (Excel) or convert it with iconv.",
+    )
