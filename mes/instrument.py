@@ -79,7 +79,9 @@ class Item(_Model):
     """One question."""
 
     id: ItemId
-    text: str | None = Field(default=None, description="Wording (licensed wording may be withheld).")
+    text: str | None = Field(
+        default=None, description="Wording (licensed wording may be withheld)."
+    )
     reverse: bool = Field(default=False, description="Reverse-keyed: recoded to min + max - x.")
     link_id: str | None = Field(default=None, description="FHIR linkId; defaults to id.")
 
@@ -132,7 +134,7 @@ class Instrument(_Model):
         problems = check_instrument(self)
         if problems:
             # Collected and re-raised with the source by instrument_from_mapping.
-            raise _RulesBroken(problems)
+            raise _RulesBrokenError(problems)
         return self
 
     # ----- derived structure (computed once per instrument) ---------------------------
@@ -218,7 +220,7 @@ class Instrument(_Model):
         return {item.link_id or item.id: item.id for item in self.items}
 
 
-class _RulesBroken(ValueError):
+class _RulesBrokenError(ValueError):
     def __init__(self, problems: list[InstrumentProblem]) -> None:
         self.problems = problems
         super().__init__("; ".join(map(str, problems)))
@@ -367,7 +369,8 @@ def _check_unique(ids: list[str], path: str, add: Any, what: str = "id") -> None
     seen: set[str] = set()
     for j, value in enumerate(ids):
         if value in seen:
-            add(f"{path}[{j}]", f"duplicate {what} {value!r}.", f"give every {what} a unique value.")
+            add(f"{path}[{j}]", f"duplicate {what} {value!r}.",
+                f"give every {what} a unique value.")
         seen.add(value)
 
 
@@ -444,7 +447,7 @@ def instrument_from_mapping(data: Any, source: str = "<mapping>") -> Instrument:
         problems = []
         for err in exc.errors():
             ctx_error = (err.get("ctx") or {}).get("error")
-            if isinstance(ctx_error, _RulesBroken):
+            if isinstance(ctx_error, _RulesBrokenError):
                 problems.extend(ctx_error.problems)
                 continue
             path = _dotted(err["loc"])

@@ -89,15 +89,26 @@ def response_matrix(
         raise ValueError(f"errors must be 'raise' or 'missing', got {errors!r}")
     columns, index = _columns(instrument, responses, strict=strict)
     rs = instrument.response_scale
-    n = len(index)
-    values = np.empty((n, len(instrument.items)), dtype=np.float64)
+    codes = rs.codes or {}
+    if isinstance(columns, np.ndarray):  # numeric fast path: the whole matrix at once
+        values, bad = _check_range(columns, rs.min, rs.max)
+        columns_for_messages: list[Any] | np.ndarray = columns
+    else:
+        values = np.empty((len(index), len(instrument.items)), dtype=np.float64)
+        bad = None
+        for j, column in enumerate(columns):
+            values[:, j], column_bad = _convert_column(column, codes)
+            if column_bad is not None:
+                bad = np.zeros(values.shape, dtype=bool) if bad is None else bad
+                bad[:, j] = column_bad
+        range_values, range_bad = _check_range(values, rs.min, rs.max)
+        if range_bad is not None:
+            values = range_values
+            bad = range_bad if bad is None else bad | range_bad
+        columns_for_messages = columns
     problems: list[ResponseProblem] = []
-    for j, item_id in enumerate(instrument.item_ids):
-        values[:, j], bad = _convert_column(columns[j], rs.min, rs.max, rs.codes or {})
-        if bad is not None:
-            problems.extend(_describe(item_id, columns[j], bad, rs.min, rs.max, rs.codes or {}))
-    if problems:
-        problems.sort(key=lambda p: (p.row, instrument.item_ids.index(p.item)))
+    if bad is not None:
+        problems = _describe(instrument, columns_for_messages, bad)
         if errors == "raise":
             raise InvalidResponsesError(problems)
     return ResponseMatrix(values=values, index=index, invalid=tuple(problems))
@@ -128,7 +139,10 @@ def keyed_answers(instrument: Instrument, values: np.ndarray) -> np.ndarray:
 # ----- shapes -> list of columns ----------------------------------------------------------
 
 
-def _columns(instrument: Instrument, responses: Any, *, strict: bool) -> tuple[list[Any], pd.Index]:
+def _columns(
+    instrument: Instrument, responses: Any, *, strict: bool
+) -> tuple[np.ndarray | list[Any], pd.Index]:
+    """Item columns in item order: one numeric 2-D array when possible, else a list."""
     items = instrument.item_ids
     if isinstance(responses, np.ndarray) or _is_2d_list(responses):
         array = np.asarray(responses)
@@ -138,7 +152,10 @@ def _columns(instrument: Instrument, responses: Any, *, strict: bool) -> tuple[l
                 f"{instrument.id!r}, in the order {', '.join(items[:3])}, ...); got shape "
                 f"{array.shape}"
             )
-        return [array[:, j] for j in range(len(items))], pd.RangeIndex(array.shape[0])
+        index: pd.Index = pd.RangeIndex(array.shape[0])
+        if array.dtype.kind in "iuf":
+            return array, index
+        return [array[:, j] for j in range(len(items))], index
     if isinstance(responses, pd.DataFrame):
         frame = responses
     elif isinstance(responses, Mapping):
@@ -163,12 +180,18 @@ def _columns(instrument: Instrument, responses: Any, *, strict: bool) -> tuple[l
     if missing or unknown:
         raise ResponseColumnsError(missing=missing, unknown=unknown)
     position = {c: k for k, c in enumerate(names)}
-    columns = [frame.iloc[:, position[i]] for i in items]
     if RESPONDENT_COLUMN in position:
         index = pd.Index(frame.iloc[:, position[RESPONDENT_COLUMN]], name=RESPONDENT_COLUMN)
     else:
         index = frame.index
-    return columns, index
+    selected = frame.iloc[:, [position[i] for i in items]]
+    if all(_is_numeric(dtype) for dtype in selected.dtypes):
+        return selected.to_numpy(dtype=np.float64, na_value=np.nan), index
+    return [selected.iloc[:, j] for j in range(len(items))], index
+
+
+def _is_numeric(dtype: Any) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
 
 
 def _is_2d_list(obj: Any) -> bool:
@@ -187,77 +210,79 @@ def _frame_from_mapping(mapping: Mapping[Any, Any]) -> pd.DataFrame:
     return pd.DataFrame({str(k): v for k, v in mapping.items()})
 
 
-# ----- one column -> float64 ------------------------------------------------------------
+# ----- columns -> float64 ---------------------------------------------------------------
+
+_BLOCK_ROWS = 16_384  # rows checked at a time: keeps the temporaries in cache
 
 
-def _convert_column(
-    column: Any, lo: int, hi: int, codes: Mapping[str, int]
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (values with NaN for missing and invalid, boolean mask of invalid or None)."""
-    if isinstance(column, pd.Series):
-        dtype = column.dtype
-        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            values, bad = _convert_objects(column, codes)
-            return _check_range(values, lo, hi, bad)
-    else:
-        array = np.asarray(column)
-        if array.dtype.kind in "iuf":
-            values = array.astype(np.float64, copy=False)
-        else:
-            values, bad = _convert_objects(pd.Series(array, dtype=object), codes)
-            return _check_range(values, lo, hi, bad)
-    return _check_range(values, lo, hi, None)
-
-
-def _convert_objects(column: pd.Series, codes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    obj = column.astype(object)
+def _convert_column(column: Any, codes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray | None]:
+    """One non-numeric column: (values, NaN where missing or not a number/code; mask of those)."""
+    if isinstance(column, pd.Series) and _is_numeric(column.dtype):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan), None
+    array = column if isinstance(column, pd.Series) else np.asarray(column)
+    if not isinstance(array, pd.Series) and array.dtype.kind in "iuf":
+        return array.astype(np.float64), None
+    obj = pd.Series(array, dtype=object)
     is_bool = obj.map(type).isin([bool, np.bool_]).to_numpy()
     text = obj.astype(str).str.strip()
     missing = obj.isna().to_numpy() | (text == "").to_numpy()
-    coded = text.map(dict(codes)).to_numpy(dtype=np.float64, na_value=np.nan) if codes else None
     numeric = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    values = numeric if coded is None else np.where(np.isnan(coded), numeric, coded)
-    bad = ~missing & (np.isnan(values) | is_bool)
-    values[missing | bad] = np.nan
-    return values, bad
+    if codes:
+        coded = text.map(dict(codes)).to_numpy(dtype=np.float64, na_value=np.nan)
+        numeric = np.where(np.isnan(coded), numeric, coded)
+    bad = ~missing & (np.isnan(numeric) | is_bool)
+    numeric[missing | bad] = np.nan
+    return numeric, (bad if bad.any() else None)
 
 
-def _check_range(
-    values: np.ndarray, lo: int, hi: int, bad: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    # NaN compares False everywhere, so missing cells never count as invalid here.
+def _check_range(values: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Find answers outside lo..hi or not whole numbers; return values with them as NaN.
+
+    ``values`` is returned unchanged (not copied) when every answer is valid.
+    """
+    n = values.shape[0]
+    bad_blocks: dict[int, np.ndarray] = {}
     with np.errstate(invalid="ignore"):
-        out_of_scale = (values < lo) | (values > hi) | (np.floor(values) != values)
-    out_of_scale &= ~np.isnan(values)
-    if bad is not None:
-        out_of_scale |= bad
-    if not out_of_scale.any():
+        for start in range(0, n, _BLOCK_ROWS):
+            block = values[start : start + _BLOCK_ROWS]
+            # NaN compares False everywhere, so missing answers never count as invalid.
+            bad = (block < lo) | (block > hi) | (np.floor(block) != block)
+            bad &= ~np.isnan(block)
+            if bad.any():
+                bad_blocks[start] = bad
+    if not bad_blocks:
         return values, None
-    values = values.copy() if not values.flags.writeable or bad is None else values
-    values[out_of_scale] = np.nan
-    return values, out_of_scale
+    mask = np.zeros(values.shape, dtype=bool)
+    for start, bad in bad_blocks.items():
+        mask[start : start + bad.shape[0]] = bad
+    cleaned = np.array(values, dtype=np.float64, copy=True)
+    cleaned[mask] = np.nan
+    return cleaned, mask
 
 
 def _describe(
-    item_id: str, column: Any, bad: np.ndarray, lo: int, hi: int, codes: Mapping[str, int]
+    instrument: Instrument, columns: list[Any] | np.ndarray, bad: np.ndarray
 ) -> list[ResponseProblem]:
-    raw = column.to_numpy(dtype=object) if isinstance(column, pd.Series) else np.asarray(column)
-    allowed = f"a whole number from {lo} to {hi}"
+    """One ResponseProblem per invalid cell, in row then item order."""
+    rs = instrument.response_scale
+    codes = rs.codes or {}
+    allowed = f"a whole number from {rs.min} to {rs.max}"
     if codes:
         allowed += f" or a code ({', '.join(codes)})"
     problems = []
-    for row in np.flatnonzero(bad):
-        value = raw[row]
+    rows, cols = np.nonzero(bad)
+    for row, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        column = columns[:, j] if isinstance(columns, np.ndarray) else columns[j]
+        value = column.iloc[row] if isinstance(column, pd.Series) else column[row]
         value = value.item() if isinstance(value, np.generic) else value
-        if isinstance(value, bool) or isinstance(value, str):
+        if isinstance(value, (bool, str)):
             why = "not a number or a known code" if codes else "not a number"
         elif isinstance(value, float) and not np.isfinite(value):
             why = "not a finite number"
         elif float(value) != int(value):
             why = "not a whole number"
         else:
-            why = f"outside the response scale {lo}..{hi}"
-        problems.append(ResponseProblem(int(row), item_id, value, f"{why}; expected {allowed}"))
+            why = f"outside the response scale {rs.min}..{rs.max}"
+        item_id = instrument.item_ids[j]
+        problems.append(ResponseProblem(row, item_id, value, f"{why}; expected {allowed}"))
     return problems

@@ -9,6 +9,7 @@ are ``rowMeans(keyed items, na.rm = TRUE)``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,23 +138,48 @@ def impute_missing(keyed: np.ndarray, how: str) -> np.ndarray:
     missing = np.isnan(keyed)
     if not missing.any():
         return keyed
-    with np.errstate(invalid="ignore"), _quiet_all_nan():
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN items: their fill stays NaN
         fill = np.nanmedian(keyed, axis=0) if how == "median" else np.nanmean(keyed, axis=0)
     return np.where(missing, fill, keyed)
 
 
-class _quiet_all_nan:
-    """Silence numpy's 'All-NaN slice' / 'Mean of empty slice' warnings (handled as NaN)."""
+_BLOCK_ROWS = 16_384  # respondents per block: the block's temporaries stay in cache
 
-    def __enter__(self) -> None:
-        import warnings
 
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
+def _scale_sums(
+    instrument: Instrument, raw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per respondent and scale: sum of keyed (imputed) answers, items in that sum, items answered.
 
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
+    Works through the respondents in blocks; each block is reverse-keyed, imputed and
+    multiplied by the (items x scales) membership matrix. The caller's array is not modified.
+    """
+    n = raw.shape[0]
+    membership = instrument.membership
+    fill = None
+    if instrument.scoring.missing != "available" and np.isnan(raw).any():
+        fill = impute_missing(keyed_answers(instrument, raw), instrument.scoring.missing)
+    shape = (n, membership.shape[1])
+    sums, present, answered = np.empty(shape), np.empty(shape), np.empty(shape)
+    rev = instrument.reverse_mask
+    flip = instrument.response_scale.min + instrument.response_scale.max
+    for start in range(0, n, _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        if fill is not None:
+            block = fill[rows].copy()  # keyed and imputed already
+            answered[rows] = (~np.isnan(raw[rows])).astype(np.float64) @ membership
+        else:
+            block = np.array(raw[rows], dtype=np.float64, copy=True)
+            if rev.any():
+                block[:, rev] = flip - block[:, rev]
+        gaps = np.isnan(block)
+        present[rows] = (~gaps).astype(np.float64) @ membership
+        if fill is None:
+            answered[rows] = present[rows]
+        block[gaps] = 0.0
+        sums[rows] = block @ membership
+    return sums, present, answered
 
 
 def score(
@@ -221,16 +247,7 @@ def score(
     array([100.,  75.,  nan])
     """
     matrix = response_matrix(instrument, responses, errors=errors, strict=strict)
-    keyed = keyed_answers(instrument, matrix.values)
-    answered_items = ~np.isnan(keyed)
-    filled = impute_missing(keyed, instrument.scoring.missing)
-
-    membership = instrument.membership
-    answered = answered_items.astype(np.float64) @ membership
-    present = answered if filled is keyed else (~np.isnan(filled)).astype(np.float64) @ membership
-    # Both arrays are this call's own: zero the gaps in place rather than copy 8 bytes a cell.
-    sums = np.nan_to_num(filled, copy=False, nan=0.0) @ membership
-
+    sums, present, answered = _scale_sums(instrument, matrix.values)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / present
     needed = np.array([instrument.min_answered_count(s) for s in instrument.scale_ids])
@@ -239,7 +256,7 @@ def score(
     rs = instrument.response_scale
     percent = (means - rs.min) * (100.0 / (rs.max - rs.min))
     if instrument.scoring.method == "sum":
-        scores = means * membership.sum(axis=0)
+        scores = means * instrument.membership.sum(axis=0)
     else:
         scores = means
     return ScoreTable(

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import mes
+from mes.errors import InstrumentProblem
 from mes.instrument import instrument_from_mapping
 from mes.loader import instrument_schema
 
@@ -51,7 +52,7 @@ def write(tmp_path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def problems_of(tmp_path: Path, data: dict[str, Any]) -> tuple[str, list[mes.errors.InstrumentProblem]]:
+def problems_of(tmp_path: Path, data: dict[str, Any]) -> tuple[str, list[InstrumentProblem]]:
     path = write(tmp_path, data)
     with pytest.raises(mes.InstrumentError) as info:
         mes.load_instrument(path)
@@ -74,7 +75,8 @@ def test_bundled_mes_has_the_published_structure() -> None:
         assert len(inst.leaf_items(meta)) == 10
     assert inst.leaf_items("index") == inst.item_ids
     assert not inst.reverse_mask.any()
-    assert "proprietary" in inst.licence and "placeholder" in inst.licence
+    assert "proprietary" in inst.licence
+    assert "placeholder" in inst.licence
 
 
 @pytest.mark.parametrize("instrument_id", ["nhs_staff_engagement", "uwes9"])
@@ -204,7 +206,7 @@ def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
 def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("id: [unclosed\n")
-    with pytest.raises(mes.InstrumentError, match="(?s)bad.yaml.*not valid YAML"):
+    with pytest.raises(mes.InstrumentError, match=r"(?s)bad\.yaml.*not valid YAML"):
         mes.load_instrument(path)
 
 

@@ -91,7 +91,8 @@ def test_every_invalid_answer_is_listed_with_row_item_and_value() -> None:
         mes.score(make(), rows)
     found = [(p.row, p.item, p.value) for p in info.value.problems]
     assert found[:4] == [(0, "a", 6), (0, "c", 2.5), (1, "b", "XX"), (1, "d", True)]
-    assert found[4][:2] == (2, "a") and found[5][:2] == (2, "c")
+    assert found[4][:2] == (2, "a")
+    assert found[5][:2] == (2, "c")
     assert len(found) == 6
     messages = {(p.row, p.item): p.message for p in info.value.problems}
     assert messages[(0, "a")].startswith("outside the response scale 1..5")
@@ -200,4 +201,5 @@ def test_errors_argument_is_validated() -> None:
 
 def test_empty_responses_give_empty_tables() -> None:
     table = mes.score(make(), pd.DataFrame({"a": [], "b": [], "c": [], "d": []}))
-    assert len(table) == 0 and table.scores["all"].shape == (0,)
+    assert len(table) == 0
+    assert table.scores["all"].shape == (0,)

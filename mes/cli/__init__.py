@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(subparsers)
     for entry in entry_points(group="mes.commands"):
-        register: Callable[[argparse._SubParsersAction], None] = entry.load()  # type: ignore[type-arg]
+        register: Callable[[argparse._SubParsersAction], None] = entry.load()
         register(subparsers)
     return parser
 

@@ -15,7 +15,7 @@ from mes.instrument import Instrument
 from mes.loader import bundled_ids, instrument_schema, load_instrument
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("instruments", help="list, show and validate instruments")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -39,7 +39,8 @@ def _list(args: argparse.Namespace) -> int:
         table.add_column(column)
     for instrument_id in bundled_ids():
         inst = load_instrument(instrument_id)
-        table.add_row(inst.id, inst.version, inst.title, str(len(inst.items)), str(len(inst.scales)))
+        counts = str(len(inst.items)), str(len(inst.scales))
+        table.add_row(inst.id, inst.version, inst.title, *counts)
     Console().print(table)
     return 0
 

@@ -17,7 +17,7 @@ from mes.errors import InvalidResponsesError
 from mes.scoring import ScoreTable, score
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score",
         help="score a CSV of responses",
