@@ -15,10 +15,12 @@ from mes.errors import (
     ResponseProblem,
 )
 from mes.instrument import Instrument
+from mes.io.fhir import FhirError, read_fhir
 from mes.loader import bundled_ids, load_instrument
 from mes.scoring import ScoreTable, score
 
 __all__ = [
+    "FhirError",
     "Instrument",
     "InstrumentError",
     "InvalidResponsesError",
@@ -28,6 +30,7 @@ __all__ = [
     "ScoreTable",
     "bundled_ids",
     "load_instrument",
+    "read_fhir",
     "score",
 ]
 
