@@ -25,6 +25,14 @@ class MesError(Exception):
     """Base class of every error :mod:`mes` raises on purpose."""
 
 
+def bullet_list(problems: Sequence[object], limit: int = 20) -> str:
+    """The first ``limit`` problems as an indented bullet list, with a count of the rest."""
+    shown = [f"  - {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        shown.append(f"  ... and {len(problems) - limit} more (see .problems)")
+    return "\n".join(shown)
+
+
 @dataclass(frozen=True)
 class InstrumentProblem:
     """One broken rule in an instrument definition.
@@ -61,9 +69,10 @@ class InstrumentError(MesError, ValueError):
     def __init__(self, source: str, problems: Sequence[InstrumentProblem]) -> None:
         self.source = source
         self.problems = list(problems)
-        lines = [f"{source}: invalid instrument definition ({len(self.problems)} problem(s))"]
-        lines += [f"  - {p}" for p in self.problems]
-        super().__init__("\n".join(lines))
+        super().__init__(
+            f"{source}: invalid instrument definition ({len(self.problems)} problem(s))\n"
+            + bullet_list(self.problems, limit=100)
+        )
 
 
 @dataclass(frozen=True)
@@ -98,17 +107,11 @@ class InvalidResponsesError(MesError, ValueError):
     invalid cell; pass ``errors="missing"`` to treat them as missing instead.
     """
 
-    max_listed = 20
-
     def __init__(self, problems: Sequence[ResponseProblem]) -> None:
         self.problems = list(problems)
-        shown = [f"  - {p}" for p in self.problems[: self.max_listed]]
-        more = len(self.problems) - len(shown)
-        if more:
-            shown.append(f"  ... and {more} more (see .problems)")
         super().__init__(
             f"{len(self.problems)} invalid answer(s):\n"
-            + "\n".join(shown)
+            + bullet_list(self.problems)
             + "\nFix the values, or pass errors='missing' to score them as missing answers."
         )
 

@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mes.errors import MesError
+from mes.errors import MesError, bullet_list
 from mes.instrument import Instrument
 from mes.responses import RESPONDENT_COLUMN
 
@@ -177,16 +177,11 @@ class FhirError(MesError, ValueError):
     problems : list of FhirProblem
     """
 
-    max_listed = 20
-
     def __init__(self, problems: Sequence[FhirProblem]) -> None:
         self.problems = list(problems)
-        shown = [f"  - {p}" for p in self.problems[: self.max_listed]]
-        more = len(self.problems) - len(shown)
-        if more:
-            shown.append(f"  ... and {more} more (see .problems)")
         super().__init__(
-            f"FHIR input: {len(self.problems)} problem(s); nothing was read:\n" + "\n".join(shown)
+            f"FHIR input: {len(self.problems)} problem(s); nothing was read:\n"
+            + bullet_list(self.problems)
         )
 
 
