@@ -14,13 +14,25 @@ from mes.errors import (
     ResponseColumnsError,
     ResponseProblem,
 )
+from mes.groups import (
+    ComparisonSet,
+    GroupReport,
+    benchmark_report,
+    compare_waves,
+    icc,
+    load_norm_table,
+    summarise,
+    suppress_small_groups,
+)
 from mes.instrument import Instrument
 from mes.io.fhir import FhirError, read_fhir
 from mes.loader import bundled_ids, load_instrument
 from mes.scoring import ScoreTable, score
 
 __all__ = [
+    "ComparisonSet",
     "FhirError",
+    "GroupReport",
     "Instrument",
     "InstrumentError",
     "InvalidResponsesError",
@@ -28,10 +40,16 @@ __all__ = [
     "ResponseColumnsError",
     "ResponseProblem",
     "ScoreTable",
+    "benchmark_report",
     "bundled_ids",
+    "compare_waves",
+    "icc",
     "load_instrument",
+    "load_norm_table",
     "read_fhir",
     "score",
+    "summarise",
+    "suppress_small_groups",
 ]
 
 __version__ = "0.1.0"

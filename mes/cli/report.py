@@ -1,0 +1,126 @@
+"""``mes report FILE --instrument ID_OR_PATH --by a,b [--min-group-size N] [--json|-o OUT]``.
+
+Prints a group report of a responses CSV: per group n, mean, 95% CI and percent
+favourable of each scale, with small groups suppressed. ``--json`` prints the
+full report as JSON (what the API serves); ``-o OUT.csv`` writes it in long
+format (one row per group and scale), ``-o OUT.json`` as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from mes.cli.common import InvalidFileError, load_instrument_arg, read_csv_arg, with_line_numbers
+from mes.errors import InvalidResponsesError
+from mes.groups.benchmarks import benchmark_report
+from mes.groups.norms import load_norm_table
+from mes.groups.summary import GroupingError, GroupReport, summarise
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="group report of a CSV of responses (small groups suppressed)",
+        description="Summarise every scale per group of respondents: n, mean, SD, 95%% CI, "
+        "percent favourable, response rate. Groups smaller than --min-group-size show no "
+        "statistics and no exact n, nor does any group that would give one away by "
+        "subtraction.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("--instrument", "-i", required=True, metavar="ID_OR_PATH",
+                        help="bundled instrument id (see `mes instruments list`) or a YAML file")
+    parser.add_argument("--by", default="", metavar="ATTR1,ATTR2",
+                        help="attribute columns to group by, outermost first (comma separated)")
+    parser.add_argument("--min-group-size", type=int, default=10, metavar="N",
+                        help="suppress groups with fewer respondents (default 10)")
+    parser.add_argument("--margins", action="store_true",
+                        help="also report each attribute on its own, not only nested levels")
+    parser.add_argument("--headcounts", type=Path, metavar="CSV",
+                        help="CSV with attribute columns and 'headcount', for response rates")
+    parser.add_argument("--norms", type=Path, metavar="FILE",
+                        help="norm table (.csv or .yaml, see docs/norm-tables.md): add "
+                        "percentile ranks and bands")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the report as JSON")
+    output.add_argument("-o", "--output", metavar="OUT",
+                        help="write the report to OUT.csv (one row per group and scale) or "
+                        "OUT.json")
+    parser.add_argument("--errors", choices=("raise", "missing"), default="raise",
+                        help="invalid answers: fail (default) or score them as missing")
+    parser.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mes.cli import UsageError
+
+    by = [b.strip() for b in args.by.split(",") if b.strip()]
+    if args.min_group_size < 1:
+        raise UsageError("--min-group-size must be at least 1")
+    instrument = load_instrument_arg(args.instrument)
+    parsed = read_csv_arg(args.file)
+    headcounts = None
+    if args.headcounts is not None:
+        if not args.headcounts.is_file():
+            raise FileNotFoundError(f"{args.headcounts}: no such file")
+        headcounts = pd.read_csv(args.headcounts, dtype=str, keep_default_na=False,
+                                 na_values=[""])
+    try:
+        report = summarise(instrument, parsed.frame, by=by, min_group_size=args.min_group_size,
+                           headcounts=headcounts, margins=args.margins, errors=args.errors)
+    except InvalidResponsesError as exc:
+        raise InvalidFileError(with_line_numbers(exc, parsed)) from None
+    except GroupingError as exc:
+        raise UsageError(str(exc)) from None
+    payload = report.to_dict()
+    if args.norms is not None:
+        norms = load_norm_table(args.norms)
+        payload["benchmarks"] = {
+            "comparison": norms.to_dict(),
+            "results": [b.to_dict() for b in benchmark_report(report, norms)],
+        }
+    if args.json:
+        print(json.dumps(payload, allow_nan=False, indent=2))
+    elif args.output is None:
+        _print(report, args.file)
+    elif args.output.endswith(".json"):
+        Path(args.output).write_text(json.dumps(payload, allow_nan=False, indent=2) + "\n")
+    elif args.output == "-":
+        report.to_frame().to_csv(sys.stdout, index=False)
+    else:
+        report.to_frame().to_csv(args.output, index=False)
+    return 0
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _print(report: GroupReport, path: Path) -> None:
+    scale = report.distribution_scales[0] if report.distribution_scales else report.scales[0]
+    table = Table(title=f"{report.instrument_id}: {scale} by {', '.join(report.by) or 'nothing'}"
+                  f" ({path.name}; groups under {report.min_group_size} suppressed)")
+    for column in ("group", "n", "mean", "95% CI", "% favourable", "response rate"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for g in report.groups:
+        cell = g.scales[scale]
+        if g.suppressed or cell.suppressed:
+            table.add_row(g.label, "suppressed" if g.n is None else str(g.n), "-", "-", "-",
+                          "-")
+            continue
+        ci = f"{_fmt(cell.ci_low)} to {_fmt(cell.ci_high)}" if cell.ci_low is not None else "-"
+        rate = "-" if g.response_rate is None else f"{g.response_rate:.0f}%"
+        table.add_row(g.label, str(g.n), _fmt(cell.mean), ci, _fmt(cell.percent_favourable, 1),
+                      rate)
+    Console().print(table)
+    for level, per_scale in report.aggregation.items():
+        r = per_scale.get(scale)
+        if r is not None:
+            print(f"Aggregation check across {level} ({r.n_groups} groups shown): {r.reading}")
+    print("All scales: add --json, or -o report.csv.")

@@ -1,0 +1,64 @@
+"""Group reports: summaries by attribute, suppression, benchmarks, change, aggregation checks.
+
+DESIGN.md section 5. The public functions:
+
+- :func:`summarise` - per group and scale n, mean, SD, SE, t CI, percent, favourable
+  share, response rate, distribution; small groups suppressed.
+- :func:`suppress_small_groups` - primary and complementary suppression of any table.
+- :func:`percentile_rank`, :func:`band`, :func:`benchmark`, :func:`benchmark_report`,
+  :class:`ComparisonSet`, :func:`load_norm_table` - norm-referenced benchmarks.
+- :func:`compare_waves` - change between two survey waves (Welch CI, Hedges' g).
+- :func:`icc` - ICC(1) and ICC(2) aggregation check (Bliese 2000).
+"""
+
+from mes.groups.aggregation import ICCResult, icc, icc_from_summaries
+from mes.groups.benchmarks import (
+    DEFAULT_BAND_LABELS,
+    DEFAULT_CUTS,
+    MIN_ORGANISATIONS,
+    Benchmark,
+    BenchmarkError,
+    band,
+    benchmark,
+    benchmark_report,
+    percentile_rank,
+)
+from mes.groups.change import ChangeCell, WaveComparison, compare_waves
+from mes.groups.norms import ComparisonSet, NormTableError, load_norm_table
+from mes.groups.summary import (
+    MISSING_LABEL,
+    GroupingError,
+    GroupReport,
+    GroupSummary,
+    ScaleSummary,
+    summarise,
+)
+from mes.groups.suppression import suppress_small_groups
+
+__all__ = [
+    "DEFAULT_BAND_LABELS",
+    "DEFAULT_CUTS",
+    "MIN_ORGANISATIONS",
+    "MISSING_LABEL",
+    "Benchmark",
+    "BenchmarkError",
+    "ChangeCell",
+    "ComparisonSet",
+    "GroupReport",
+    "GroupSummary",
+    "GroupingError",
+    "ICCResult",
+    "NormTableError",
+    "ScaleSummary",
+    "WaveComparison",
+    "band",
+    "benchmark",
+    "benchmark_report",
+    "compare_waves",
+    "icc",
+    "icc_from_summaries",
+    "load_norm_table",
+    "percentile_rank",
+    "summarise",
+    "suppress_small_groups",
+]
