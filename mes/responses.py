@@ -226,7 +226,9 @@ def _convert_column(column: Any, codes: Mapping[str, int]) -> tuple[np.ndarray, 
     is_bool = obj.map(type).isin([bool, np.bool_]).to_numpy()
     text = obj.astype(str).str.strip()
     missing = obj.isna().to_numpy() | (text == "").to_numpy()
-    numeric = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    numeric = pd.to_numeric(text, errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan, copy=True  # a read-only view under copy-on-write
+    )
     if codes:
         coded = text.map(dict(codes)).to_numpy(dtype=np.float64, na_value=np.nan)
         numeric = np.where(np.isnan(coded), numeric, coded)

@@ -57,7 +57,8 @@ def bar_chart(
     x_min: float = 0.0,
     x_max: float = 100.0,
     unit: str = "",
-    width: int = 640,
+    origin: float | None = None,
+    width: int = 700,
 ) -> str:
     """Horizontal bar chart with CI whiskers, as an SVG string.
 
@@ -70,6 +71,8 @@ def bar_chart(
         Axis range; values are clipped to it.
     unit : str
         Appended to value labels (e.g. ``"%"``).
+    origin : float, optional
+        Where bars start (default ``x_min``); 0 for differences that may be negative.
 
     Returns
     -------
@@ -86,7 +89,7 @@ def bar_chart(
     """
     if x_max <= x_min:
         raise ValueError(f"x_max ({x_max}) must be greater than x_min ({x_min})")
-    label_w, value_w, row_h, top, bottom = 190, 70, 26, 10, 28
+    label_w, value_w, row_h, top, bottom = 250, 70, 26, 10, 28
     plot_w = width - label_w - value_w
     height = top + row_h * len(bars) + bottom
     uid = f"c{next(_ids)}"
@@ -110,14 +113,15 @@ def bar_chart(
                      f'fill="#555">{_fmt(tick).removesuffix(".0")}</text>')
     for i, bar in enumerate(bars):
         y = top + i * row_h
+        short = bar.label if len(bar.label) <= 38 else bar.label[:36] + "\u2026"
         parts.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" '
-                     f'fill="#222">{escape(bar.label)}</text>')
+                     f'fill="#222"><title>{escape(bar.label)}</title>{escape(short)}</text>')
         if bar.value is None or math.isnan(bar.value):
             parts.append(f'<text x="{label_w + 4}" y="{y + row_h / 2 + 4:.1f}" fill="#666" '
                          f'font-style="italic">{escape(bar.note or "no data")}</text>')
             continue
         colour = BAND_COLOURS.get(bar.band or "", _DEFAULT_COLOUR)
-        x0, x1 = x(x_min), x(bar.value)
+        x0, x1 = sorted((x(x_min if origin is None else origin), x(bar.value)))
         band_text = f", band {bar.band}" if bar.band else ""
         ci_text = (f", 95% CI {_fmt(bar.low)} to {_fmt(bar.high)}"
                    if bar.low is not None and bar.high is not None else "")
@@ -139,21 +143,24 @@ def bar_chart(
 
 def histogram(
     edges: Sequence[float],
-    counts: Sequence[int | None],
+    counts: Sequence[float | None],
     *,
     title: str,
     description: str,
+    unit: str = "",
     width: int = 640,
     height: int = 220,
 ) -> str:
-    """Vertical histogram of binned counts, as an SVG string.
+    """Vertical histogram of binned counts or shares, as an SVG string.
 
     Parameters
     ----------
     edges : sequence of float
         Bin edges (one more than ``counts``).
-    counts : sequence of int or None
-        Respondents per bin; None for a bin withheld by suppression (drawn as a gap).
+    counts : sequence of float or None
+        Height of each bin (respondents, or a share); None for a bin withheld (a gap).
+    unit : str
+        Appended to the values shown (e.g. ``"%"``).
 
     Examples
     --------
@@ -185,12 +192,13 @@ def histogram(
         h = c / peak * plot_h
         parts.append(f'<rect x="{bx + 1:.1f}" y="{top + plot_h - h:.1f}" '
                      f'width="{max(bin_w - 2, 0.5):.1f}" height="{h:.1f}" fill="{_DEFAULT_COLOUR}">'
-                     f'<title>{label}: {c}</title></rect>')
+                     f'<title>{label}: {c:g}{escape(unit)}</title></rect>')
     for i, edge in enumerate(edges):
         if i % max(1, len(edges) // 6) == 0 or i == len(edges) - 1:
             parts.append(f'<text x="{left + i * bin_w:.1f}" y="{height - 12}" '
                          f'text-anchor="middle" fill="#555">{_fmt(edge).removesuffix(".0")}</text>')
-    parts.append(f'<text x="{left - 6}" y="{top + 8}" text-anchor="end" fill="#555">{peak}</text>')
+    parts.append(f'<text x="{left - 6}" y="{top + 8}" text-anchor="end" fill="#555">'
+                 f'{peak:g}{escape(unit)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

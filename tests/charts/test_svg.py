@@ -20,12 +20,21 @@ def test_bar_geometry_matches_the_values() -> None:
     svg = parse(bar_chart([Bar("A", 50.0, 40.0, 60.0, band="high"), Bar("B", 100.0)],
                           title="t", description="d", width=640))
     rects = svg.findall("s:rect", NS)
-    # plot area: x from 190 to 640 - 70 = 570 (380 px for 0..100)
-    assert float(rects[0].get("width")) == pytest.approx(190.0)
-    assert float(rects[1].get("width")) == pytest.approx(380.0)
+    # plot area: x from 250 (labels) to 640 - 70 = 570: 320 px for 0..100
+    assert float(rects[0].get("width")) == pytest.approx(160.0)
+    assert float(rects[1].get("width")) == pytest.approx(320.0)
     assert rects[0].get("fill") == BAND_COLOURS["high"]
     whisker = svg.find("s:path", NS).get("d")
-    assert whisker.startswith("M342.0,23.0H418.0")  # 40 -> 342, 60 -> 418
+    assert whisker.startswith("M378.0,23.0H442.0")  # 40 -> 378, 60 -> 442
+
+
+def test_negative_values_are_drawn_from_the_origin() -> None:
+    root = parse(bar_chart([Bar("down", -0.5)], title="t", description="d", x_min=-1, x_max=1,
+                           origin=0.0, width=640))
+    rect = root.find("s:rect", NS)
+    # 320 px for -1..1: 0 sits at 250 + 160 = 410, -0.5 at 330
+    assert float(rect.get("x")) == pytest.approx(330.0)
+    assert float(rect.get("width")) == pytest.approx(80.0)
 
 
 def test_suppressed_group_is_a_labelled_gap_not_a_bar() -> None:
@@ -51,11 +60,13 @@ def test_values_outside_the_axis_are_clipped() -> None:
 
 
 def test_histogram_heights_are_proportional_and_withheld_bins_are_gaps() -> None:
-    root = parse(histogram([0, 1, 2, 3], [5, None, 10], title="t", description="d", height=220))
+    root = parse(histogram([0, 1, 2, 3], [5, None, 10], title="t", description="d", height=220,
+                           unit="%"))
     rects = root.findall("s:rect", NS)
     assert len(rects) == 2
     heights = [float(r.get("height")) for r in rects]
     assert heights == pytest.approx([90.0, 180.0])  # plot height 220 - 40
+    assert "10%" in ET.tostring(root, encoding="unicode")  # the peak, with its unit
 
 
 def test_bad_arguments_name_the_argument() -> None:
