@@ -1,8 +1,9 @@
 """Scoring 1,000,000 respondents x 30 MES items (5% missing) against two baselines.
 
 (a) a tight numpy computation of the same scale means (mask, zero-fill, one matrix
-product for the sums and one for the counts, min-answered rule: no validation, no keying); (b) the pandas an analyst would write:
-``frame[items].mean(axis=1)`` per scale. Target: within 2x of (a), never worse than 3x.
+product for the sums and one for the counts, min-answered rule: no validation, no keying);
+(b) the pandas an analyst would write: ``frame[items].mean(axis=1)`` per scale.
+Target: within 2x of (a), never worse than 3x.
 """
 
 from __future__ import annotations

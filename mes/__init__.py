@@ -27,6 +27,7 @@ from mes.groups import (
 from mes.instrument import Instrument
 from mes.io.fhir import FhirError, read_fhir
 from mes.loader import bundled_ids, load_instrument
+from mes.reliability import ScaleReliability, reliability
 from mes.scoring import ScoreTable, score
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "MesError",
     "ResponseColumnsError",
     "ResponseProblem",
+    "ScaleReliability",
     "ScoreTable",
     "benchmark_report",
     "bundled_ids",
@@ -47,6 +49,7 @@ __all__ = [
     "load_instrument",
     "load_norm_table",
     "read_fhir",
+    "reliability",
     "score",
     "summarise",
     "suppress_small_groups",

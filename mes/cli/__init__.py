@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from mes.cli import instruments, report, score
+from mes.cli import instruments, reliability, report, score
 from mes.errors import MesError
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
@@ -24,7 +24,7 @@ __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 # Modules of this package that add sub-commands, in the order `mes --help` lists them.
-COMMAND_MODULES = [instruments, score, report]
+COMMAND_MODULES = [instruments, score, report, reliability]
 
 
 class UsageError(Exception):

@@ -20,8 +20,11 @@ from rich.table import Table
 from mes.cli.common import InvalidFileError, load_instrument_arg, read_csv_arg, with_line_numbers
 from mes.errors import InvalidResponsesError
 from mes.groups.benchmarks import benchmark_report
+from mes.groups.change import compare_waves
 from mes.groups.norms import load_norm_table
 from mes.groups.summary import GroupingError, GroupReport, summarise
+from mes.html import render_report_html
+from mes.reliability import reliability
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,8 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--norms", type=Path, metavar="FILE",
                         help="norm table (.csv or .yaml, see docs/norm-tables.md): add "
                         "percentile ranks and bands")
+    parser.add_argument("--previous", type=Path, metavar="CSV",
+                        help="responses of the previous wave (same instrument and columns): "
+                        "add the change of every group with its Welch CI and Hedges' g")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the report as JSON")
+    output.add_argument("--html", type=Path, metavar="OUT.html",
+                        help="write the human-readable report (charts, reliability, change)")
     output.add_argument("-o", "--output", metavar="OUT",
                         help="write the report to OUT.csv (one row per group and scale) or "
                         "OUT.json")
@@ -79,13 +87,33 @@ def _report(args: argparse.Namespace) -> int:
     except GroupingError as exc:
         raise UsageError(str(exc)) from None
     payload = report.to_dict()
+    benchmarks = []
     if args.norms is not None:
         norms = load_norm_table(args.norms)
+        benchmarks = benchmark_report(report, norms)
         payload["benchmarks"] = {
             "comparison": norms.to_dict(),
-            "results": [b.to_dict() for b in benchmark_report(report, norms)],
+            "results": [b.to_dict() for b in benchmarks],
         }
-    if args.json:
+    change = None
+    if args.previous is not None:
+        previous = read_csv_arg(args.previous)
+        try:
+            change = compare_waves(instrument, previous.frame, parsed.frame, by=by,
+                                   min_group_size=args.min_group_size, margins=args.margins,
+                                   errors=args.errors)
+        except InvalidResponsesError as exc:
+            raise InvalidFileError(with_line_numbers(exc, previous)) from None
+        payload["change"] = change.to_dict()
+    if args.html is not None:
+        page = render_report_html(
+            instrument, report, title=f"{instrument.title}: {args.file.name}",
+            reliability=reliability(instrument, parsed.frame, errors=args.errors),
+            change=change, benchmarks=benchmarks,
+        )
+        args.html.write_text(page, encoding="utf-8")
+        print(f"written {args.html}")
+    elif args.json:
         print(json.dumps(payload, allow_nan=False, indent=2))
     elif args.output is None:
         _print(report, args.file)

@@ -1,0 +1,137 @@
+"""``mes reliability FILE --instrument ID_OR_PATH [--json] [--nan-policy P] [--scale S ...]``.
+
+Prints, for every scale, the psych-style reliability summary (alpha with its
+Feldt interval, standardised alpha, G6, average and median inter-item r,
+omega total, n, k) followed by any flags in words, and with ``--items`` the
+per-item table. ``--json`` prints exactly what ``ScaleReliability.to_dict()``
+gives (what the API serves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from mes.cli.common import InvalidFileError, load_instrument_arg, read_csv_arg, with_line_numbers
+from mes.errors import InvalidResponsesError
+from mes.reliability import ScaleReliability, reliability
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "reliability",
+        help="reliability (alpha, omega, item statistics) of each scale",
+        description="Internal consistency of each scale of a responses CSV, with the figures "
+        "R psych::alpha reports, and plain-language flags (low alpha, miskeyed items, items "
+        "without variation, too few respondents).",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("--instrument", "-i", required=True, metavar="ID_OR_PATH",
+                        help="bundled instrument id (see `mes instruments list`) or a YAML file")
+    parser.add_argument("--scale", "-s", action="append", dest="scales", metavar="SCALE",
+                        help="report only this scale (repeatable; default: every scale)")
+    parser.add_argument("--nan-policy", choices=("pairwise", "listwise"), default="pairwise",
+                        help="missing answers: pairwise deletion (default, as psych) or only "
+                        "respondents who answered every item of the scale")
+    parser.add_argument("--ci", type=float, default=0.95, metavar="LEVEL",
+                        help="coverage of the confidence interval of alpha (default 0.95)")
+    parser.add_argument("--items", action="store_true",
+                        help="also print the item statistics of each scale")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--errors", choices=("raise", "missing"), default="raise",
+                        help="invalid answers: fail (default) or treat them as missing")
+    parser.set_defaults(handler=_reliability)
+
+
+def _reliability(args: argparse.Namespace) -> int:
+    instrument = load_instrument_arg(args.instrument)
+    parsed = read_csv_arg(args.file)
+    if args.scales:
+        unknown = [s for s in args.scales if s not in instrument.scale_ids]
+        if unknown:
+            from mes.cli import UsageError
+
+            raise UsageError(
+                f"--scale {', '.join(unknown)}: not in instrument {instrument.id!r}; its scales "
+                f"are {', '.join(instrument.scale_ids)}"
+            )
+    if not 0.0 < args.ci < 1.0:
+        from mes.cli import UsageError
+
+        raise UsageError(f"--ci must be between 0 and 1 (e.g. 0.95), got {args.ci}")
+    try:
+        report = reliability(instrument, parsed.frame, scales=args.scales,
+                             nan_policy=args.nan_policy, ci=args.ci, errors=args.errors)
+    except InvalidResponsesError as exc:
+        raise InvalidFileError(with_line_numbers(exc, parsed)) from None
+    if args.json:
+        payload = {
+            "instrument": {"id": instrument.id, "version": instrument.version},
+            "file": str(args.file),
+            "nan_policy": args.nan_policy,
+            "scales": {scale_id: r.to_dict() for scale_id, r in report.items()},
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+        return 0
+    _print(report, instrument.title, args)
+    return 0
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _print(report: dict[str, ScaleReliability], title: str, args: argparse.Namespace) -> None:
+    console = Console()
+    level = f"{args.ci:.0%}"
+    table = Table(title=f"{title}: reliability ({args.nan_policy} deletion), {args.file.name}",
+                  box=box.SIMPLE_HEAD, padding=(0, 1),
+                  caption="alpha: Cronbach's alpha, with its Feldt interval; G6: Guttman's "
+                  "lambda 6; omega: omega total (one factor); mean, sd: of respondents' scale "
+                  "means. --items adds standardised alpha, inter-item r and item statistics; "
+                  "--json gives everything.")
+    table.add_column("scale", overflow="fold", min_width=12)
+    for column, width in (("n", 5), ("k", 2), ("alpha", 5), (f"{level} CI", 9), ("G6", 4),
+                          ("omega", 5), ("mean", 4), ("sd", 4)):
+        table.add_column(column, justify="right", no_wrap=True, min_width=width)
+    for scale_id, r in report.items():
+        table.add_row(
+            scale_id, str(r.n), str(r.k), _num(r.alpha),
+            f"{_num(r.alpha_ci[0])}-{_num(r.alpha_ci[1])}", _num(r.g6),
+            _num(r.omega_total), _num(r.mean), _num(r.sd),
+        )
+    console.print(table)
+    if args.items:
+        for scale_id, r in report.items():
+            items = Table(title=f"{scale_id}: std alpha {_num(r.std_alpha)}, average r "
+                          f"{_num(r.average_r)}, median r {_num(r.median_r)}, S/N "
+                          f"{_num(r.signal_noise)}, ASE {_num(r.ase, 3)}",
+                          box=box.SIMPLE_HEAD,
+                          caption="raw r, std r: item-total correlation (raw, standardised); "
+                          "r drop: item vs rest of scale; alpha/std without: if the item were "
+                          "dropped.")
+            items.add_column("item", overflow="fold", min_width=6)
+            for column in ("n", "mean", "sd", "raw r", "std r", "r drop", "alpha without",
+                           "std without"):
+                items.add_column(column, justify="right", min_width=4)
+            for item_id, s in r.items.items():
+                items.add_row(item_id, str(s.n), _num(s.mean), _num(s.sd), _num(s.raw_r),
+                              _num(s.std_r), _num(s.r_drop), _num(s.alpha_if_dropped),
+                              _num(s.std_alpha_if_dropped))
+            console.print(items)
+    flags = [(scale_id, f) for scale_id, r in report.items() for f in r.flags]
+    if flags:
+        console.print("[bold]Flags[/bold]")
+        for scale_id, flag in flags:
+            console.print(f"  [yellow]{scale_id}[/yellow] ({flag.code}): {flag.message}",
+                          highlight=False)
+    else:
+        console.print("No flags: every scale has alpha of at least 0.70, enough respondents "
+                      "and no miskeyed or constant items.")

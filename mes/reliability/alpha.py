@@ -1,0 +1,319 @@
+"""Internal-consistency coefficients from an item covariance matrix (psych conventions).
+
+Every function here takes the (k x k) covariance matrix ``C`` of a scale's
+keyed items (and, where needed, its correlation matrix ``R = cov2cor(C)``) and
+follows ``psych::alpha`` (Revelle, 2024) formula for formula, so that results
+agree with R to rounding error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "AlphaStats",
+    "DroppedStats",
+    "alpha_stats",
+    "dropped_stats",
+    "duhachek_ase",
+    "feldt_ci",
+    "reversed_alpha",
+    "smc",
+]
+
+
+def smc(R: np.ndarray) -> np.ndarray:
+    """Squared multiple correlation of each item with all the others.
+
+    .. math:: \\mathrm{smc}_i = 1 - 1 / (R^{-1})_{ii}
+
+    Parameters
+    ----------
+    R : ndarray, shape (k, k)
+        Correlation matrix.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Clipped to [0, 1]. When ``R`` is singular (e.g. two identical items) each
+        item is perfectly predicted by the others and every smc is 1, which is
+        what ``psych::smc`` reports for a non-invertible matrix. NaN if ``R``
+        holds NaN.
+
+    References
+    ----------
+    Guttman L (1945). A basis for analyzing test-retest reliability.
+    Psychometrika 10, 255-282.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.alpha import smc
+    >>> smc(np.array([[1.0, 0.5], [0.5, 1.0]])).tolist()
+    [0.25, 0.25]
+    """
+    k = R.shape[0]
+    if k == 0 or not np.isfinite(R).all():
+        return np.full(k, np.nan)
+    if k == 1:
+        return np.zeros(1)
+    if np.linalg.cond(R) > 1e12:
+        return np.ones(k)
+    inv_diag = np.diag(np.linalg.inv(R))
+    return np.clip(1.0 - 1.0 / inv_diag, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class AlphaStats:
+    """Scale-level coefficients (see :func:`alpha_stats`)."""
+
+    alpha: float
+    std_alpha: float
+    g6: float
+    average_r: float
+    median_r: float
+    signal_noise: float
+
+
+def alpha_stats(C: np.ndarray, R: np.ndarray) -> AlphaStats:
+    """Raw and standardised alpha, Guttman's lambda 6 and inter-item correlations.
+
+    With :math:`k` items, :math:`V_t = \\sum_{ij} C_{ij}` and
+    :math:`\\Sigma_R = \\sum_{ij} R_{ij}`:
+
+    .. math::
+
+        \\alpha = \\frac{k}{k-1}\\left(1 - \\frac{\\mathrm{tr}\\,C}{V_t}\\right), \\qquad
+        \\alpha_{std} = \\frac{k}{k-1}\\left(1 - \\frac{k}{\\Sigma_R}\\right)
+
+        \\lambda_6 = 1 - \\frac{k - \\sum_i \\mathrm{smc}_i}{\\Sigma_R}, \\qquad
+        \\bar r = \\frac{\\Sigma_R - k}{k(k-1)}, \\qquad
+        S/N = \\frac{k \\bar r}{1 - \\bar r}
+
+    and :math:`\\tilde r` is the median of the off-diagonal correlations. As in
+    psych, :math:`\\alpha_{std} = k\\bar r / (1 + (k-1)\\bar r)`.
+
+    Parameters
+    ----------
+    C : ndarray, shape (k, k)
+        Covariance matrix of the keyed items.
+    R : ndarray, shape (k, k)
+        ``cov2cor(C)``.
+
+    Returns
+    -------
+    AlphaStats
+        All NaN when fewer than two items or when ``C`` holds NaN.
+
+    References
+    ----------
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    Guttman L (1945). A basis for analyzing test-retest reliability.
+    Psychometrika 10, 255-282.
+    Revelle W (2024). psych: Procedures for Psychological, Psychometric, and
+    Personality Research, function ``alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.alpha import alpha_stats
+    >>> C = np.array([[1.0, 0.5], [0.5, 1.0]])
+    >>> round(alpha_stats(C, C).alpha, 4)
+    0.6667
+    """
+    k = C.shape[0]
+    nan = float("nan")
+    if k < 2 or not np.isfinite(C).all():
+        return AlphaStats(nan, nan, nan, nan, nan, nan)
+    vt = float(C.sum())
+    sum_r = float(R.sum())
+    factor = k / (k - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = factor * (1.0 - float(np.trace(C)) / vt) if vt != 0 else nan
+        std_alpha = factor * (1.0 - k / sum_r) if sum_r != 0 else nan
+        g6 = 1.0 - (k - float(smc(R).sum())) / sum_r if sum_r != 0 else nan
+        average_r = (sum_r - k) / (k * (k - 1))
+        median_r = float(np.median(R[np.tril_indices(k, -1)]))
+        signal_noise = k * average_r / (1.0 - average_r) if average_r != 1 else float("inf")
+    return AlphaStats(alpha, std_alpha, g6, average_r, median_r, signal_noise)
+
+
+def duhachek_ase(C: np.ndarray, n: int) -> float:
+    """Asymptotic standard error of alpha (Duhachek & Iacobucci, 2004), as psych computes it.
+
+    .. math::
+
+        Q = \\frac{2k^2}{(k-1)^2 V_t^3}\\Big(V_t\\,(\\mathrm{tr}(C^2) + \\mathrm{tr}(C)^2)
+            - 2\\,\\mathrm{tr}(C)\\,\\mathbf{1}^\\top C^2 \\mathbf{1}\\Big), \\qquad
+        \\mathrm{ASE} = \\sqrt{Q / n}
+
+    where :math:`C^2` is the matrix product (psych since 1.6.1, after Tamaki
+    Hattori's correction) and :math:`V_t = \\mathbf{1}^\\top C \\mathbf{1}`.
+
+    Parameters
+    ----------
+    C : ndarray, shape (k, k)
+    n : int
+        Respondents analysed.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two items, no respondents or NaN in ``C``.
+
+    References
+    ----------
+    Duhachek A, Iacobucci D (2004). Alpha's standard error (ASE): an accurate
+    and precise confidence interval estimate. Journal of Applied Psychology 89,
+    792-808.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.alpha import duhachek_ase
+    >>> round(duhachek_ase(np.array([[1.0, 0.5], [0.5, 1.0]]), 100), 4)
+    0.0667
+    """
+    k = C.shape[0]
+    if k < 2 or n < 1 or not np.isfinite(C).all():
+        return float("nan")
+    vt = float(C.sum())
+    if vt == 0:
+        return float("nan")
+    tr = float(np.trace(C))
+    c2 = C @ C
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = (2 * k**2 / ((k - 1) ** 2 * vt**3)) * (
+            vt * (float(np.trace(c2)) + tr**2) - 2 * tr * float(c2.sum())
+        )
+        return float(np.sqrt(q / n))
+
+
+def feldt_ci(alpha: float, n: int, k: int, ci: float = 0.95) -> tuple[float, float]:
+    """Feldt's confidence interval for coefficient alpha.
+
+    .. math::
+
+        \\Big[\\,1 - (1-\\alpha)\\,F_{1-p/2}(n-1, (n-1)(k-1)),\\;
+               1 - (1-\\alpha)\\,F_{p/2}(n-1, (n-1)(k-1))\\,\\Big], \\quad p = 1 - ci
+
+    as ``psych::alpha.ci`` (with ``n.var``) and ``pingouin.cronbach_alpha``
+    compute it; ``n`` must be the number of respondents actually analysed.
+
+    Parameters
+    ----------
+    alpha : float
+    n : int
+        Respondents analysed (needs at least 2).
+    k : int
+        Items (needs at least 2).
+    ci : float
+        Coverage, in (0, 1).
+
+    Returns
+    -------
+    (float, float)
+        ``(lower, upper)``; NaNs when undefined.
+
+    References
+    ----------
+    Feldt LS, Woodruff DJ, Salih FA (1987). Statistical inference for
+    coefficient alpha. Applied Psychological Measurement 11, 93-103.
+
+    Examples
+    --------
+    >>> from mes.reliability.alpha import feldt_ci
+    >>> [round(x, 3) for x in feldt_ci(0.5917188485995826, 15, 10)]
+    [0.195, 0.84]
+    """
+    if n < 2 or k < 2 or not np.isfinite(alpha):
+        return (float("nan"), float("nan"))
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    p = 1.0 - ci
+    lower = 1.0 - (1.0 - alpha) * float(stats.f.ppf(1.0 - p / 2.0, df1, df2))
+    upper = 1.0 - (1.0 - alpha) * float(stats.f.ppf(p / 2.0, df1, df2))
+    return (lower, upper)
+
+
+@dataclass(frozen=True)
+class DroppedStats:
+    """Per-item statistics of :func:`dropped_stats` (arrays over items)."""
+
+    std_r: np.ndarray
+    r_drop: np.ndarray
+    alpha_if_dropped: np.ndarray
+    std_alpha_if_dropped: np.ndarray
+
+
+def dropped_stats(C: np.ndarray, R: np.ndarray) -> DroppedStats:
+    """Item-whole statistics and alpha with each item left out, for all items at once.
+
+    With :math:`c_i = \\sum_j C_{ij}` and :math:`\\rho_i = \\sum_j R_{ij}`:
+
+    .. math::
+
+        r_{std,i} = \\rho_i / \\sqrt{\\Sigma_R}, \\qquad
+        r_{drop,i} = \\frac{c_i - C_{ii}}{\\sqrt{C_{ii}\\,(V_t - 2c_i + C_{ii})}}
+
+    and alpha without item *i* uses :math:`\\mathrm{tr}\\,C - C_{ii}` and
+    :math:`V_t - 2c_i + C_{ii}` with :math:`k-1` items (standardised alpha
+    likewise with :math:`\\Sigma_R - 2\\rho_i + 1`). These are the ``std.r``,
+    ``r.drop`` and ``alpha.drop`` columns of ``psych::alpha``.
+
+    With two items, alpha of the one item left is undefined and is NaN (psych
+    prints the inter-item correlation there instead).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.alpha import dropped_stats
+    >>> C = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    >>> dropped_stats(C, C).alpha_if_dropped.round(4).tolist()
+    [0.6667, 0.6667, 0.6667]
+    """
+    k = C.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        col = C.sum(axis=0)
+        diag = np.diag(C)
+        vt = C.sum()
+        rest = vt - 2 * col + diag
+        r_drop = (col - diag) / np.sqrt(diag * rest)
+        rcol = R.sum(axis=0)
+        sum_r = R.sum()
+        std_r = rcol / np.sqrt(sum_r)
+        if k > 2:
+            kk = k - 1
+            alpha_drop = kk / (kk - 1) * (1 - (np.trace(C) - diag) / rest)
+            std_drop = kk / (kk - 1) * (1 - kk / (sum_r - 2 * rcol + 1))
+        else:
+            alpha_drop = np.full(k, np.nan)
+            std_drop = np.full(k, np.nan)
+    return DroppedStats(std_r, r_drop, alpha_drop, std_drop)
+
+
+def reversed_alpha(C: np.ndarray) -> np.ndarray:
+    """Alpha of the scale if each item in turn were reverse-keyed.
+
+    Reversing item *i* flips the sign of its covariances, so the total variance
+    becomes :math:`V_t - 4(c_i - C_{ii})` and the trace is unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.alpha import reversed_alpha
+    >>> C = np.array([[1.0, -0.5, -0.5], [-0.5, 1.0, 0.5], [-0.5, 0.5, 1.0]])
+    >>> round(float(reversed_alpha(C)[0]), 4)
+    0.75
+    """
+    k = C.shape[0]
+    if k < 2:
+        return np.full(k, np.nan)
+    col = C.sum(axis=0)
+    diag = np.diag(C)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vt = C.sum() - 4 * (col - diag)
+        return k / (k - 1) * (1 - np.trace(C) / vt)

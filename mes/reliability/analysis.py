@@ -1,0 +1,382 @@
+"""``mes.reliability``: the psych-style reliability report of every scale of an instrument."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mes.instrument import Instrument
+from mes.reliability.alpha import (
+    DroppedStats,
+    alpha_stats,
+    dropped_stats,
+    duhachek_ase,
+    feldt_ci,
+    reversed_alpha,
+)
+from mes.reliability.covariance import ItemMoments, cov2cor, item_moments
+from mes.reliability.flags import item_flags, scale_flags
+from mes.reliability.omega import omega_total
+from mes.reliability.report import Flag, ItemReliability, ScaleReliability
+from mes.responses import Errors, keyed_answers, response_matrix
+
+__all__ = ["CORRELATIONS", "NAN_POLICIES", "reliability"]
+
+NAN_POLICIES = ("pairwise", "listwise")
+CORRELATIONS = ("cov2cor", "pairwise")
+
+
+def reliability(
+    instrument: Instrument,
+    responses: Any,
+    scales: str | Iterable[str] | None = None,
+    nan_policy: str = "pairwise",
+    ci: float = 0.95,
+    *,
+    errors: Errors = "raise",
+    strict: bool = False,
+    correlations: str = "cov2cor",
+) -> dict[str, ScaleReliability]:
+    """Reliability of each scale, with the figures ``psych::alpha`` reports.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        From :func:`mes.load_instrument`.
+    responses : DataFrame, mapping, sequence of mappings or 2-D array
+        As for :func:`mes.score`. Reverse-keyed items are recoded to
+        ``min + max - x`` before anything is computed.
+    scales : str or iterable of str, optional
+        Scale ids to report (default: every scale, in definition order).
+        Composite scales are analysed over the union of their leaf items.
+    nan_policy : {"pairwise", "listwise"}, default "pairwise"
+        ``"pairwise"`` (psych's default): each covariance uses the respondents
+        who answered both items, as ``pandas.DataFrame.cov``; a respondent counts
+        towards ``n`` when they answered at least one item of the scale.
+        ``"listwise"``: only respondents who answered every item of the scale
+        are analysed, for every figure.
+    ci : float, default 0.95
+        Coverage of the Feldt confidence interval of alpha.
+    errors : {"raise", "missing"}, default "raise"
+        Invalid answers: raise :class:`mes.InvalidResponsesError`, or treat them
+        as missing.
+    strict : bool, default False
+        Reject columns that are neither items nor ``respondent``.
+    correlations : {"cov2cor", "pairwise"}, default "cov2cor"
+        Where the correlation matrix behind ``std_alpha``, ``g6``,
+        ``average_r``, ``median_r``, ``signal_noise``, ``std_r``,
+        ``std_alpha_if_dropped`` and ``omega_total`` comes from when answers are
+        missing: rescaled from the pairwise covariance matrix (the contract,
+        DESIGN.md section 4, and ``psych::alpha`` up to its 2023 sources), or
+        each correlation over the respondents who answered both items
+        (``cor(x, use = "pairwise")``, which the output of current psych
+        releases matches). Identical without missing answers or with
+        ``nan_policy="listwise"``.
+
+    Returns
+    -------
+    dict of scale id -> ScaleReliability
+
+    Raises
+    ------
+    TypeError
+        ``instrument`` is not an :class:`~mes.Instrument`, or ``ci`` is not a number.
+    ValueError
+        ``nan_policy`` is not one of the two policies, ``ci`` is outside (0, 1),
+        or ``scales`` names a scale the instrument does not have.
+    mes.InvalidResponsesError, mes.ResponseColumnsError
+        As :func:`mes.score`.
+
+    Notes
+    -----
+    For a scale with keyed item covariance matrix :math:`C` (k items) and
+    correlation matrix :math:`R = \\mathrm{cov2cor}(C)` (derived from the same
+    covariances, as psych does, not correlated separately pair by pair):
+
+    * ``alpha`` :math:`= \\frac{k}{k-1}(1 - \\mathrm{tr}\\,C / \\mathbf 1^\\top C \\mathbf 1)`
+      (Cronbach, 1951); ``alpha_ci`` is Feldt's interval (Feldt et al., 1987)
+      with ``n`` the respondents actually analysed (pingouin uses the
+      pre-deletion count with listwise deletion; we do not);
+    * ``std_alpha``, ``g6`` (Guttman's lambda 6 from squared multiple
+      correlations), ``average_r``, ``median_r``, ``signal_noise`` from
+      :math:`R`; ``ase`` as Duhachek & Iacobucci (2004) in psych's form;
+    * ``omega_total``: McDonald's omega of a one-factor minres model;
+    * per item: ``raw_r`` (item vs scale total), ``std_r``, ``r_drop`` (item vs
+      rest), alpha and standardised alpha if dropped, response frequencies.
+
+    The raw data are read once: one pairwise covariance matrix of all items
+    involved (three matrix products; one without missing answers) and the
+    scale totals in a few more products; every scale is then a slice of those.
+    With ``listwise`` and missing answers, each scale's complete cases are
+    analysed separately.
+
+    Edge cases, handled explicitly rather than by raising:
+
+    * no respondents (``n = 0``) or one: every statistic is NaN and the scale is
+      flagged ``too_few_respondents`` (as it is below 30 respondents);
+    * an item nobody answered, or whose answers never vary, has no correlation
+      with anything: like psych, it is left out of the alpha computation (``k``
+      counts the items analysed), kept in the respondents' scale means, and
+      flagged ``unanswered_item`` or ``zero_variance``; with fewer than two
+      items left the scale is flagged ``too_few_items`` and its coefficients are NaN;
+    * a two-item scale: alpha without one item is undefined; ``alpha_if_dropped``
+      and ``std_alpha_if_dropped`` are NaN and the scale is flagged
+      ``alpha_if_dropped_undefined`` (psych prints the inter-item correlation
+      there instead);
+    * items whose answers never overlap (pairwise) leave NaN covariances and
+      NaN coefficients;
+    * identical items: alpha is 1; :math:`R` is singular and every squared
+      multiple correlation is 1, so ``g6`` is 1.
+
+    Response frequencies are of the keyed answers (a reverse-keyed item's
+    "1" is the answer coded ``max``). The instrument's ``scoring.missing``
+    imputation is not applied: reliability is computed on the answers given,
+    as ``psych::alpha`` does by default. psych counts every row of the data in
+    ``n`` (for the Feldt interval and the ASE); here a respondent who answered
+    none of a scale's items is not counted for that scale (the two agree when
+    everyone answered something).
+
+    References
+    ----------
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    Duhachek A, Iacobucci D (2004). Alpha's standard error (ASE). Journal of
+    Applied Psychology 89, 792-808.
+    Feldt LS, Woodruff DJ, Salih FA (1987). Statistical inference for
+    coefficient alpha. Applied Psychological Measurement 11, 93-103.
+    Revelle W (2024). psych: Procedures for Psychological, Psychometric, and
+    Personality Research. R package, function ``alpha``.
+
+    Examples
+    --------
+    >>> import mes
+    >>> inst = mes.load_instrument("uwes9")
+    >>> answers = {f"uwes{i}": [1, 2, 3, 4, 5, 6, 2, 4] for i in range(1, 10)}
+    >>> answers["uwes2"] = [2, 2, 3, 5, 5, 6, 1, 4]
+    >>> from mes.reliability import reliability
+    >>> report = reliability(inst, answers)
+    >>> round(report["vigour"].alpha, 4), report["vigour"].n, report["vigour"].k
+    (0.984, 8, 3)
+    >>> report["vigour"].flag_codes()
+    ['too_few_respondents']
+    """
+    if not isinstance(instrument, Instrument):
+        raise TypeError(
+            f"instrument must be a mes.Instrument (from mes.load_instrument), got "
+            f"{type(instrument).__name__}"
+        )
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
+    if correlations not in CORRELATIONS:
+        raise ValueError(
+            f"correlations must be 'cov2cor' or 'pairwise', got {correlations!r}"
+        )
+    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)):
+        raise TypeError(f"ci must be a number between 0 and 1, got {type(ci).__name__}")
+    if not 0.0 < float(ci) < 1.0:
+        raise ValueError(f"ci must be strictly between 0 and 1 (e.g. 0.95), got {ci!r}")
+    scale_ids = _scale_ids(instrument, scales)
+
+    matrix = response_matrix(instrument, responses, errors=errors, strict=strict)
+    keyed = keyed_answers(instrument, matrix.values)
+    col = {item_id: j for j, item_id in enumerate(instrument.item_ids)}
+    members = [[col[i] for i in instrument.leaf_items(s)] for s in scale_ids]
+    used = sorted({j for idx in members for j in idx})
+    block = keyed if len(used) == keyed.shape[1] else keyed[:, used]
+    local = {j: u for u, j in enumerate(used)}
+    rs = instrument.response_scale
+    ci = float(ci)
+
+    out: dict[str, ScaleReliability] = {}
+    if nan_policy == "pairwise" or not np.isnan(block).any():
+        membership = np.zeros((len(used), len(scale_ids)))
+        for s, idx in enumerate(members):
+            membership[[local[j] for j in idx], s] = 1.0
+        moments = item_moments(block, membership)
+        freq = _value_counts(block, rs.min, rs.max, np.diag(moments.counts))
+        for s, scale_id in enumerate(scale_ids):
+            pos = [local[j] for j in members[s]]
+            out[scale_id] = _scale_report(
+                instrument, scale_id, pos, moments, s, freq, ci, nan_policy, correlations
+            )
+    else:
+        for scale_id, idx in zip(scale_ids, members, strict=True):
+            sub = keyed[:, idx]
+            sub = sub[~np.isnan(sub).any(axis=1)]
+            moments = item_moments(sub, np.ones((len(idx), 1)))
+            freq = _value_counts(sub, rs.min, rs.max, np.diag(moments.counts))
+            out[scale_id] = _scale_report(
+                instrument, scale_id, list(range(len(idx))), moments, 0, freq, ci, nan_policy,
+                correlations,
+            )
+    return out
+
+
+def _scale_ids(instrument: Instrument, scales: str | Iterable[str] | None) -> list[str]:
+    if scales is None:
+        return list(instrument.scale_ids)
+    wanted = [scales] if isinstance(scales, str) else list(scales)
+    if not wanted:
+        raise ValueError("scales must name at least one scale (or be None for every scale)")
+    unknown = [s for s in wanted if s not in instrument.scale_ids]
+    if unknown:
+        raise ValueError(
+            f"scales: {', '.join(map(repr, unknown))} not in instrument {instrument.id!r}; "
+            f"its scales are {', '.join(instrument.scale_ids)}"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def _value_counts(values: np.ndarray, lo: int, hi: int, answered: np.ndarray) -> np.ndarray:
+    """(k, hi - lo + 2) counts of each value per column; the last column counts missing.
+
+    ``answered`` holds each column's count of answers (validated integers in
+    ``lo..hi``), so the top value is counted by subtraction: one pass fewer.
+    """
+    n, k = values.shape
+    counts = np.empty((k, hi - lo + 2), dtype=np.int64)
+    for i, v in enumerate(range(lo, hi)):
+        counts[:, i] = np.count_nonzero(values == v, axis=0)
+    counts[:, -2] = answered - counts[:, :-2].sum(axis=1)
+    counts[:, -1] = n - answered
+    return counts
+
+
+def _scale_report(
+    instrument: Instrument,
+    scale_id: str,
+    pos: Sequence[int],
+    moments: ItemMoments,
+    s: int,
+    freq: np.ndarray,
+    ci: float,
+    nan_policy: str,
+    correlations: str,
+) -> ScaleReliability:
+    item_ids = list(instrument.leaf_items(scale_id))
+    idx = np.asarray(pos, dtype=np.intp)
+    C_all = moments.cov[np.ix_(idx, idx)]
+    item_n = np.diag(moments.counts)[idx]
+    variances = np.diag(C_all)
+    with np.errstate(invalid="ignore"):
+        analysed = np.isfinite(variances) & (variances > 0)
+    a_idx = np.flatnonzero(analysed)
+    k = int(a_idx.size)
+    C = C_all[np.ix_(a_idx, a_idx)]
+    keep = idx[a_idx]
+    R = moments.cor[np.ix_(keep, keep)] if correlations == "pairwise" else cov2cor(C)
+    n = int(moments.scale_n[s])
+
+    if k >= 2:
+        coef = alpha_stats(C, R)
+        ase = duhachek_ase(C, n)
+        omega = omega_total(R)
+        dropped = dropped_stats(C, R)
+        flipped = reversed_alpha(C)
+    else:
+        nan = float("nan")
+        coef = alpha_stats(np.empty((0, 0)), np.empty((0, 0)))
+        ase, omega = nan, nan
+        empty = np.full(k, nan)
+        dropped = DroppedStats(empty, empty, empty, empty)
+        flipped = empty
+    alpha_ci = feldt_ci(coef.alpha, n, k, ci)
+
+    mean = float(moments.total_mean[s]) if n else float("nan")
+    sd = float(moments.total_sd[s]) if n > 1 else float("nan")
+
+    rs = instrument.response_scale
+    values = list(range(rs.min, rs.max + 1))
+    nan = float("nan")
+    per_item: dict[str, ItemReliability] = {}
+    where = {int(j): a for a, j in enumerate(a_idx)}
+    for j, item_id in enumerate(item_ids):
+        counts = freq[idx[j]]
+        answered = int(counts[:-1].sum())
+        a = where.get(j)
+
+        def pick(arr: np.ndarray, a: int | None = a) -> float:
+            return float(arr[a]) if a is not None else nan
+
+        per_item[item_id] = ItemReliability(
+            item=item_id,
+            n=int(item_n[j]),
+            mean=float(moments.means[idx[j]]),
+            sd=float(math.sqrt(variances[j])) if np.isfinite(variances[j]) else nan,
+            raw_r=float(moments.item_total_r[idx[j], s]) if a is not None else nan,
+            std_r=pick(dropped.std_r),
+            r_drop=pick(dropped.r_drop),
+            alpha_if_dropped=pick(dropped.alpha_if_dropped),
+            std_alpha_if_dropped=pick(dropped.std_alpha_if_dropped),
+            response_freq={
+                v: (float(counts[i]) / answered if answered else nan) for i, v in enumerate(values)
+            },
+            missing_share=(1.0 - answered / n) if n else nan,
+        )
+
+    flags: list[Flag] = []
+    for j, item_id in enumerate(item_ids):
+        if analysed[j]:
+            continue
+        if item_n[j] == 0:
+            flags.append(Flag(
+                "unanswered_item",
+                f"Nobody answered item '{item_id}', so it was left out of the reliability "
+                "of this scale.",
+                item=item_id,
+            ))
+        elif item_n[j] == 1:
+            flags.append(Flag(
+                "zero_variance",
+                f"Only one respondent answered item '{item_id}', so its agreement with the "
+                "other items cannot be measured; it was left out of alpha.",
+                item=item_id,
+            ))
+        else:
+            flags.append(Flag(
+                "zero_variance",
+                f"Everyone gave the same answer to item '{item_id}' "
+                f"({per_item[item_id].mean:g}), so it says nothing about differences "
+                "between respondents; it was left out of alpha (it still counts in the "
+                "scale score).",
+                item=item_id,
+            ))
+    flags.extend(scale_flags(scale=scale_id, alpha=coef.alpha, alpha_ci=alpha_ci, ci=ci,
+                             n=n, k=k, k_defined=len(item_ids)))
+    if k == 2:
+        flags.append(Flag(
+            "alpha_if_dropped_undefined",
+            f"Scale '{scale_id}' has only two items: alpha without one of them is not "
+            "defined (one item has no internal consistency), so 'alpha if dropped' is left "
+            "empty.",
+        ))
+    if k >= 2:
+        flags.extend(item_flags(
+            items=[item_ids[j] for j in a_idx],
+            r_drop=dropped.r_drop,
+            alpha=coef.alpha,
+            reversed_alpha=flipped,
+        ))
+    return ScaleReliability(
+        scale=scale_id,
+        n=n,
+        k=k,
+        alpha=coef.alpha,
+        alpha_ci=alpha_ci,
+        ci=ci,
+        std_alpha=coef.std_alpha,
+        g6=coef.g6,
+        average_r=coef.average_r,
+        median_r=coef.median_r,
+        signal_noise=coef.signal_noise,
+        ase=ase,
+        mean=mean,
+        sd=sd,
+        omega_total=omega,
+        nan_policy=nan_policy,
+        items=per_item,
+        flags=tuple(flags),
+    )

@@ -1,0 +1,237 @@
+"""The reliability report: frozen result types that serialise to JSON-safe dicts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Flag", "ItemReliability", "ScaleReliability", "json_safe"]
+
+
+def json_safe(value: Any) -> Any:
+    """Convert a value to plain JSON data: NaN/inf -> None, numpy scalars -> Python.
+
+    Mappings become dicts with string keys, tuples and arrays become lists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.report import json_safe
+    >>> json_safe({1: np.float64("nan"), "n": np.int64(3), "ci": (0.1, np.inf)})
+    {'1': None, 'n': 3, 'ci': [0.1, None]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A problem worth a reader's attention, in plain language.
+
+    Attributes
+    ----------
+    code : str
+        Stable identifier for programs: ``low_alpha``, ``negative_r_drop``,
+        ``zero_variance``, ``unanswered_item``, ``too_few_items``,
+        ``alpha_if_dropped_undefined``, ``too_few_respondents``.
+    message : str
+        What was found and what it means, for a deanery analyst.
+    item : str or None
+        The item concerned, for item-level flags.
+    """
+
+    code: str
+    message: str
+    item: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (``item`` omitted for scale-level flags).
+
+        Examples
+        --------
+        >>> from mes.reliability.report import Flag
+        >>> Flag("zero_variance", "Everyone gave the same answer.", item="q3").to_dict()
+        {'code': 'zero_variance', 'message': 'Everyone gave the same answer.', 'item': 'q3'}
+        """
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.item is not None:
+            out["item"] = self.item
+        return out
+
+
+@dataclass(frozen=True)
+class ItemReliability:
+    """Statistics of one item within a scale (``psych::alpha`` item.stats and alpha.drop).
+
+    Attributes
+    ----------
+    item : str
+    n : int
+        Respondents who answered the item (listwise: complete cases of the scale).
+    mean, sd : float
+        Of the keyed answers (sd with denominator n - 1).
+    raw_r : float
+        Correlation of the item with the scale total (mean of answered items),
+        not corrected for overlap (psych ``raw.r``).
+    std_r : float
+        The same if all items were standardised (psych ``std.r``).
+    r_drop : float
+        Correlation of the item with the rest of the scale (psych ``r.drop``);
+        negative suggests a miskeyed item.
+    alpha_if_dropped, std_alpha_if_dropped : float
+        Raw and standardised alpha of the scale without this item; NaN for a
+        two-item scale (undefined).
+    response_freq : mapping of int -> float
+        Share of the item's answers at each keyed value of the response scale.
+    missing_share : float
+        Share of the respondents analysed who did not answer the item.
+    """
+
+    item: str
+    n: int
+    mean: float
+    sd: float
+    raw_r: float
+    std_r: float
+    r_drop: float
+    alpha_if_dropped: float
+    std_alpha_if_dropped: float
+    response_freq: Mapping[int, float] = field(default_factory=dict)
+    missing_share: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict; NaN becomes None and response values become string keys.
+
+        Examples
+        --------
+        >>> from mes.reliability.report import ItemReliability
+        >>> ItemReliability("q1", 3, 2.0, 1.0, 0.5, 0.5, float("nan"), float("nan"),
+        ...                 float("nan"), {1: 1 / 3}).to_dict()["r_drop"] is None
+        True
+        """
+        return json_safe({
+            "item": self.item,
+            "n": self.n,
+            "mean": self.mean,
+            "sd": self.sd,
+            "raw_r": self.raw_r,
+            "std_r": self.std_r,
+            "r_drop": self.r_drop,
+            "alpha_if_dropped": self.alpha_if_dropped,
+            "std_alpha_if_dropped": self.std_alpha_if_dropped,
+            "response_freq": dict(self.response_freq),
+            "missing_share": self.missing_share,
+        })
+
+
+@dataclass(frozen=True)
+class ScaleReliability:
+    """Reliability of one scale, with the figures of ``psych::alpha``.
+
+    Attributes
+    ----------
+    scale : str
+        Scale id.
+    n : int
+        Respondents analysed: who answered at least one of the scale's items
+        (pairwise), or every item (listwise). The Feldt interval and the ASE use it.
+    k : int
+        Items analysed (zero-variance items are left out, as psych does).
+    alpha, alpha_ci : float, (float, float)
+        Cronbach's alpha from the covariance matrix and its Feldt interval.
+    ci : float
+        Coverage of ``alpha_ci``.
+    std_alpha, g6, average_r, median_r, signal_noise, ase : float
+        Standardised alpha, Guttman's lambda 6 (smc), mean and median inter-item
+        correlation, signal/noise ratio, Duhachek-Iacobucci standard error.
+    mean, sd : float
+        Over respondents, of the mean of their answered keyed items.
+    omega_total : float
+        McDonald's omega total, one-factor model.
+    nan_policy : str
+        ``"pairwise"`` or ``"listwise"``.
+    items : mapping of item id -> ItemReliability
+    flags : tuple of Flag
+    """
+
+    scale: str
+    n: int
+    k: int
+    alpha: float
+    alpha_ci: tuple[float, float]
+    ci: float
+    std_alpha: float
+    g6: float
+    average_r: float
+    median_r: float
+    signal_noise: float
+    ase: float
+    mean: float
+    sd: float
+    omega_total: float
+    nan_policy: str
+    items: Mapping[str, ItemReliability] = field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+
+    def flag_codes(self) -> list[str]:
+        """Codes of the flags, in order (convenient for tests and filters).
+
+        Examples
+        --------
+        >>> import mes
+        >>> from mes.reliability import reliability
+        >>> inst = mes.load_instrument("uwes9")
+        >>> answers = {f"uwes{i}": [1, 2, 3] for i in range(1, 10)}
+        >>> reliability(inst, answers, scales="vigour")["vigour"].flag_codes()
+        ['too_few_respondents']
+        """
+        return [f.code for f in self.flags]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: ``json.dumps(r.to_dict(), allow_nan=False)`` always works.
+
+        Examples
+        --------
+        >>> import json, mes
+        >>> inst = mes.load_instrument("uwes9")
+        >>> answers = {f"uwes{i}": [1, 2, 3, 4, 5, 6] for i in range(1, 10)}
+        >>> from mes.reliability import reliability
+        >>> report = reliability(inst, answers, scales=["vigour"])["vigour"]
+        >>> sorted(json.loads(json.dumps(report.to_dict(), allow_nan=False)))[:3]
+        ['alpha', 'alpha_ci', 'ase']
+        """
+        return {
+            **json_safe({
+                "scale": self.scale,
+                "n": self.n,
+                "k": self.k,
+                "alpha": self.alpha,
+                "alpha_ci": list(self.alpha_ci),
+                "ci": self.ci,
+                "std_alpha": self.std_alpha,
+                "g6": self.g6,
+                "average_r": self.average_r,
+                "median_r": self.median_r,
+                "signal_noise": self.signal_noise,
+                "ase": self.ase,
+                "mean": self.mean,
+                "sd": self.sd,
+                "omega_total": self.omega_total,
+                "nan_policy": self.nan_policy,
+            }),
+            "items": {item_id: stats.to_dict() for item_id, stats in self.items.items()},
+            "flags": [f.to_dict() for f in self.flags],
+        }
