@@ -8,6 +8,8 @@ Target: within 2x of (a), never worse than 3x.
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,11 @@ def run(quick: bool) -> list[Result]:
     # The same numbers, or no figure.
     np.testing.assert_allclose(ours.score_matrix, numpy_baseline(inst, answers), rtol=1e-12)
 
+    tracemalloc.start()
+    mes.score(inst, frame)
+    peak = tracemalloc.get_traced_memory()[1] / answers.nbytes
+    tracemalloc.stop()
+
     t_numpy = best_of(lambda: numpy_baseline(inst, answers))
     t_pandas = best_of(lambda: pandas_baseline(inst, frame))
     t_array = best_of(lambda: mes.score(inst, answers))
@@ -57,7 +64,8 @@ def run(quick: bool) -> list[Result]:
     size = f"{n:,} x 30, 5% missing"
     return [
         Result("scoring", "mes.score(ndarray)", t_array, "tight numpy", t_numpy, "<= 2x", size),
-        Result("scoring", "mes.score(DataFrame)", t_frame, "tight numpy", t_numpy, "<= 2x", size),
+        Result("scoring", "mes.score(DataFrame)", t_frame, "tight numpy", t_numpy, "<= 2x",
+               f"{size}; peak memory {peak:.1f}x the answers"),
         Result("scoring", "mes.score(DataFrame)", t_frame, "pandas mean(axis=1) per scale",
                t_pandas, "< 1x", size),
     ]

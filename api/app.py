@@ -1,0 +1,179 @@
+"""The application factory: ``api.app:create_app()``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, Request, Router
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.auth.middleware import BearerKeyMiddleware
+from api.auth.rate_limit import RateLimiter
+from api.db.engine import create_engine
+from api.dependencies import DEPENDENCIES
+from api.domain.instruments.controllers import InstrumentController
+from api.domain.reports.controllers import ReportController
+from api.domain.responses.controllers import ResponseController
+from api.domain.responses.formats import CSV, FHIR, convert_submission
+from api.domain.scores.controllers import ScoreController
+from api.domain.surveys.controllers import SurveyController
+from api.domain.system.controllers import SystemController
+from api.errors import EXCEPTION_HANDLERS, ProblemError
+from api.settings import Settings, get_settings
+
+__all__ = ["API_VERSION", "create_app"]
+
+API_VERSION = "1.0.0"
+BEARER = "BearerAuth"
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _query_names(handler: Any) -> set[str]:
+    """Query parameters a route declares (every one is declared with QueryParameter)."""
+    return {
+        name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if isinstance(field.kwarg_definition, QueryParameter)
+    }
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse, before anything is parsed, unknown query parameters (422) and bodies
+    that are not JSON (415); convert CSV and FHIR bodies where a route takes them.
+
+    An unknown parameter is most often a typo (``?onconflict=replace``) that would
+    otherwise be ignored silently. A route that also takes ``text/csv`` and
+    ``application/fhir+json`` says so with ``opt={"csv_fhir": True}``.
+    """
+    known = _query_names(request.route_handler)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown and request.url.path.startswith("/v1/"):
+        raise ProblemError(
+            422,
+            f"unknown query parameter(s): {', '.join(unknown)}; this route accepts: "
+            f"{', '.join(sorted(known)) or 'none'}",
+            errors=[
+                {
+                    "field": f"query.{name}",
+                    "value": request.query_params.get(name),
+                    "message": "unknown query parameter.",
+                }
+                for name in unknown
+            ],
+        )
+    if request.method not in _BODY_METHODS:
+        return
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    takes_csv_fhir = bool(request.route_handler.opt.get("csv_fhir"))
+    if takes_csv_fhir and media_type in (CSV, FHIR):
+        await convert_submission(request, media_type)
+        return
+    if media_type == "application/json":
+        return
+    accepted = "application/json" + (f", {CSV} or {FHIR}" if takes_csv_fhir else "")
+    raise ProblemError(
+        415,
+        f"Content-Type {media_type or '(none)'!r} is not supported here; send {accepted}",
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    """OpenAPI document settings: bearer security scheme, docs at /schema."""
+    return OpenAPIConfig(
+        title="MES service",
+        version=API_VERSION,
+        description=(
+            "Scores the Medical Engagement Scale and other Likert engagement instruments. "
+            "Every error is RFC 9457 application/problem+json. Authenticate with "
+            "'Authorization: Bearer <key>' (create keys with `mes keys create`)."
+        ),
+        components=Components(
+            security_schemes={
+                BEARER: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key from `mes keys create --tenant NAME --scopes ...`.",
+                )
+            }
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Litestar application.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default: read from ``MES_*`` environment variables.
+
+    Returns
+    -------
+    litestar.Litestar
+        Routes: ``/health``, ``/ready``, ``/v1/...`` (bearer key), docs at ``/schema``.
+
+    Notes
+    -----
+    The schema is not migrated here: ``mes serve`` (and every ``mes`` command
+    that touches the database) runs the Alembic migrations first.
+
+    Examples
+    --------
+    >>> app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    >>> "/health" in app.route_handler_method_map
+    True
+    """
+    settings = settings or get_settings()
+    engine = create_engine(settings.database_url, echo=settings.echo_sql)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+        create_all=False,
+    )
+    v1 = Router(
+        path="/v1",
+        route_handlers=[
+            InstrumentController,
+            SurveyController,
+            ResponseController,
+            ScoreController,
+            ReportController,
+        ],
+        middleware=[DefineMiddleware(BearerKeyMiddleware)],
+        dependencies=DEPENDENCIES,
+        security=[{BEARER: []}],
+    )
+    state = State(
+        {
+            "settings": settings,
+            "settings_dialect": engine.dialect.name,
+            "session_maker": async_sessionmaker(engine, expire_on_commit=False),
+            "rate_limiter": RateLimiter(settings.rate_limit_per_minute),
+        }
+    )
+    logging.getLogger("api").setLevel(logging.INFO)
+    return Litestar(
+        route_handlers=[SystemController, v1],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        state=state,
+        debug=settings.debug,
+    )

@@ -1,0 +1,173 @@
+"""Create, find, list and revoke API keys; only a key's SHA-256 hash is stored.
+
+A key reads ``mes_<prefix>_<secret>``: the prefix (public, stored in clear)
+finds the row, and the SHA-256 of the whole key is compared in constant time
+with the stored hash. Keys carry 256 bits of randomness, so a fast hash is
+enough (no password stretching is needed for a secret nobody chose).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.principal import SCOPES, Principal
+from api.db.models import ApiKey, Tenant
+
+__all__ = [
+    "KeyInfo",
+    "authenticate_key",
+    "create_key",
+    "hash_key",
+    "list_keys",
+    "parse_scopes",
+    "revoke_key",
+]
+
+_KEY_PREFIX = "mes_"
+_DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 hex digest of a key.
+
+    Examples
+    --------
+    >>> len(hash_key("mes_abc_def"))
+    64
+    """
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def parse_scopes(text: str | Iterable[str]) -> list[str]:
+    """Split and check a comma-separated scope list.
+
+    Raises
+    ------
+    ValueError
+        An unknown scope (the message lists the known ones) or no scope at all.
+
+    Examples
+    --------
+    >>> parse_scopes("reports:read, surveys:write")
+    ['reports:read', 'surveys:write']
+    """
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    scopes = sorted({p.strip() for p in parts if p.strip()})
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise ValueError(
+            f"unknown scope(s) {', '.join(unknown)}; known scopes: {', '.join(SCOPES)}"
+        )
+    if not scopes:
+        raise ValueError(f"give at least one scope; known scopes: {', '.join(SCOPES)}")
+    return scopes
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A stored key as listed (never the key itself)."""
+
+    id: uuid.UUID
+    tenant: str
+    prefix: str
+    scopes: list[str]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+async def create_key(session: AsyncSession, tenant_name: str, scopes: Sequence[str]) -> str:
+    """Create a key for a tenant (created when new) and return the key, shown once.
+
+    Parameters
+    ----------
+    session : AsyncSession
+        The caller commits.
+    tenant_name : str
+        Name of the tenant; created if it does not exist.
+    scopes : sequence of str
+        Checked with :func:`parse_scopes`.
+
+    Returns
+    -------
+    str
+        The new key. Only its hash is stored: it cannot be shown again.
+    """
+    scopes = parse_scopes(scopes)
+    tenant_name = tenant_name.strip()
+    if not tenant_name:
+        raise ValueError("the tenant name is empty; give --tenant NAME")
+    tenant = await session.scalar(select(Tenant).where(Tenant.name == tenant_name))
+    if tenant is None:
+        tenant = Tenant(name=tenant_name)
+        session.add(tenant)
+        await session.flush()
+    prefix = secrets.token_hex(6)
+    key = f"{_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    session.add(ApiKey(tenant_id=tenant.id, prefix=prefix, key_hash=hash_key(key), scopes=scopes))
+    await session.flush()
+    return key
+
+
+async def authenticate_key(session: AsyncSession, key: str) -> Principal | None:
+    """The principal of a valid, unrevoked key; None otherwise.
+
+    The hash comparison takes the same time whether or not the prefix exists.
+    """
+    prefix = ""
+    if key.startswith(_KEY_PREFIX):
+        prefix = key[len(_KEY_PREFIX) :].split("_", 1)[0]
+    row = None
+    if prefix:
+        row = (
+            await session.execute(
+                select(ApiKey, Tenant.name)
+                .join(Tenant, Tenant.id == ApiKey.tenant_id)
+                .where(ApiKey.prefix == prefix)
+            )
+        ).first()
+    stored = row[0].key_hash if row else _DUMMY_HASH
+    matches = hmac.compare_digest(hash_key(key), stored)
+    if row is None or not matches or row[0].revoked_at is not None:
+        return None
+    api_key, tenant_name = row
+    return Principal(
+        tenant_id=api_key.tenant_id,
+        tenant_name=tenant_name,
+        key_id=api_key.id,
+        scopes=frozenset(api_key.scopes),
+    )
+
+
+async def list_keys(session: AsyncSession, tenant_name: str | None = None) -> list[KeyInfo]:
+    """Stored keys (prefix, scopes, dates), optionally of one tenant."""
+    query = select(ApiKey, Tenant.name).join(Tenant, Tenant.id == ApiKey.tenant_id)
+    if tenant_name:
+        query = query.where(Tenant.name == tenant_name)
+    rows = (await session.execute(query.order_by(Tenant.name, ApiKey.created_at))).all()
+    return [
+        KeyInfo(k.id, name, k.prefix, list(k.scopes), k.created_at, k.revoked_at)
+        for k, name in rows
+    ]
+
+
+async def revoke_key(session: AsyncSession, key_or_prefix: str) -> bool:
+    """Revoke a key given by its prefix (as listed) or the whole key; False if unknown."""
+    prefix = key_or_prefix.strip()
+    if prefix.startswith(_KEY_PREFIX):
+        prefix = prefix[len(_KEY_PREFIX) :].split("_", 1)[0]
+    api_key = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if api_key is None:
+        return False
+    if api_key.revoked_at is None:
+        api_key.revoked_at = dt.datetime.now(dt.UTC)
+    await session.flush()
+    return True

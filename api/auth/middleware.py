@@ -1,0 +1,51 @@
+"""Bearer-key authentication (and the per-key rate limit) for the ``/v1`` routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from api.auth.keys import authenticate_key
+from api.errors import ProblemError
+
+__all__ = ["BearerKeyMiddleware"]
+
+
+class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
+    """Resolve ``Authorization: Bearer <key>`` to a :class:`~api.auth.Principal`.
+
+    Answers 401 without a valid key and 429 (with ``Retry-After``) when the key
+    exceeded its rate limit.
+    """
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise NotAuthorizedException(
+                detail="send an API key as 'Authorization: Bearer <key>' "
+                "(create one with: mes keys create --tenant NAME --scopes ...)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        state = connection.app.state
+        async with state.session_maker() as session:
+            principal = await authenticate_key(session, key.strip())
+        if principal is None:
+            raise NotAuthorizedException(
+                detail="the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+            )
+        retry_after = state.rate_limiter.hit(principal.key_id)
+        if retry_after is not None:
+            raise ProblemError(
+                429,
+                f"this key exceeded {state.rate_limiter.limit} requests per minute; "
+                f"retry after {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+                limit=state.rate_limiter.limit,
+            )
+        return AuthenticationResult(user=principal, auth=principal)

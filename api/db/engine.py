@@ -1,0 +1,125 @@
+"""Database engines and schema upgrades, the same for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+__all__ = ["MIGRATIONS_DIR", "create_engine", "head_revision", "normalise_url", "upgrade_schema"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Give plain ``sqlite://`` and ``postgresql://`` URLs their async driver.
+
+    Examples
+    --------
+    >>> normalise_url("postgresql://u@h/db")
+    'postgresql+asyncpg://u@h/db'
+    >>> normalise_url("sqlite:///x.db")
+    'sqlite+aiosqlite:///x.db'
+    """
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine; SQLite connections get WAL mode and foreign keys on.
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...`` (plain
+        ``sqlite://`` / ``postgresql://`` are given their async driver).
+    echo : bool
+        Log every statement.
+
+    Returns
+    -------
+    sqlalchemy.ext.asyncio.AsyncEngine
+    """
+    url = normalise_url(url)
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = normalise_url(url)
+    return config
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration's revision id: what an up-to-date database records.
+
+    Examples
+    --------
+    >>> head_revision()
+    '0001'
+    """
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations under {MIGRATIONS_DIR}")
+    return head
+
+
+def upgrade_schema(url: str, revision: str = "head") -> None:
+    """Bring the database schema up to ``revision`` with the Alembic migrations.
+
+    Safe to call on every start: an up-to-date database is left alone. Runs its
+    own event loop, so call it from synchronous code (the CLI, test fixtures).
+
+    Parameters
+    ----------
+    url : str
+        Database URL (see :func:`create_engine`).
+    revision : str
+        Target revision; ``"head"`` is the latest.
+    """
+    from alembic import command
+
+    if url.startswith("sqlite"):
+        _make_sqlite_parent(url)
+    config = _alembic_config(url)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(config, revision)
+        return
+    raise RuntimeError("upgrade_schema() runs its own event loop; call it outside one")
+
+
+def _make_sqlite_parent(url: str) -> None:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)

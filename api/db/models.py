@@ -1,0 +1,99 @@
+"""SQLAlchemy 2 models of the service's tables.
+
+Answers are stored one row per respondent, as a JSON object item id -> answer
+(as submitted), so that a report reads a survey's answers with one indexed
+query and an export is a plain dump of the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from advanced_alchemy.base import UUIDAuditBase
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "IdempotencyRecord",
+    "Survey",
+    "SurveyResponse",
+    "Tenant",
+    "TenantInstrument",
+]
+
+Base = UUIDAuditBase
+
+# JSON on SQLite, JSONB on PostgreSQL.
+JsonB = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Tenant(UUIDAuditBase):
+    """An organisation (a deanery, a trust) whose data is kept apart from all others."""
+
+    __tablename__ = "tenant"
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class ApiKey(UUIDAuditBase):
+    """An API key: only its SHA-256 hash is stored; ``prefix`` finds it quickly."""
+
+    __tablename__ = "api_key"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JsonB)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class TenantInstrument(UUIDAuditBase):
+    """An instrument definition a tenant registered (visible to that tenant only)."""
+
+    __tablename__ = "tenant_instrument"
+    __table_args__ = (UniqueConstraint("tenant_id", "instrument_id", "version"),)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonB)
+
+
+class Survey(UUIDAuditBase):
+    """A tenant's survey: pins one instrument id and version."""
+
+    __tablename__ = "survey"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenant.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(500))
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    declared_attributes: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
+
+
+class SurveyResponse(UUIDAuditBase):
+    """One respondent's answers to a survey (answers and attributes as JSON objects)."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (UniqueConstraint("survey_id", "respondent"),)
+    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    respondent: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+
+class IdempotencyRecord(UUIDAuditBase):
+    """The first result of a request sent with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"), Index("ix_idem_created", "created_at"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,74 @@
+"""Dependencies injected into the route handlers (one place, as in litestar-fullstack)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Principal
+from api.auth.guards import principal_of
+from api.domain.instruments.services import InstrumentService
+from api.domain.reports.services import ReportService
+from api.domain.responses.services import ResponseService
+from api.domain.scores.services import ScoringService
+from api.domain.surveys.services import SurveyService
+
+__all__ = ["DEPENDENCIES"]
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated caller."""
+    return principal_of(request)
+
+
+async def provide_instruments(
+    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+) -> InstrumentService:
+    """Instruments visible to the caller's tenant."""
+    return InstrumentService(db_session, principal.tenant_id)
+
+
+async def provide_surveys(
+    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+) -> SurveyService:
+    """The caller's surveys."""
+    return SurveyService(db_session, principal.tenant_id)
+
+
+async def provide_responses(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+) -> ResponseService:
+    """Responses of the caller's surveys, with the configured batch limit."""
+    return ResponseService(
+        db_session, principal.tenant_id, request.app.state.settings.max_batch_rows
+    )
+
+
+async def provide_scoring(
+    response_service: NamedDependency[ResponseService],
+    instrument_service: NamedDependency[InstrumentService],
+) -> ScoringService:
+    """Scores and reliability for the caller's tenant."""
+    return ScoringService(response_service, instrument_service)
+
+
+async def provide_reports(
+    request: Request[Any, Any, Any], response_service: NamedDependency[ResponseService]
+) -> ReportService:
+    """Group reports, with the configured suppression floor."""
+    return ReportService(response_service, request.app.state.settings.min_group_size)
+
+
+DEPENDENCIES = {
+    "principal": Provide(provide_principal),
+    "instrument_service": Provide(provide_instruments),
+    "survey_service": Provide(provide_surveys),
+    "response_service": Provide(provide_responses),
+    "scoring_service": Provide(provide_scoring),
+    "report_service": Provide(provide_reports),
+}

@@ -1,0 +1,1 @@
+"""One package per resource: controllers (routes), services (logic), schemas (bodies)."""

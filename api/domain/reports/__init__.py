@@ -1,0 +1,1 @@
+"""The reports resource: group summaries of a survey (JSON, CSV, HTML)."""

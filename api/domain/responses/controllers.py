@@ -1,0 +1,134 @@
+"""``/v1/surveys/{id}/responses``: submit a batch, list, erase one respondent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.auth import Principal
+from api.auth.guards import requires
+from api.domain.pagination import Limit, Offset, Page
+from api.domain.responses import idempotency
+from api.domain.responses.formats import SubmissionOperation
+from api.domain.responses.schemas import BatchResult, ResponseBatch, ResponseOut
+from api.domain.responses.services import ResponseService
+from api.errors import problem_responses
+
+__all__ = ["ResponseController"]
+
+
+class ResponseController(Controller):
+    """A survey's responses."""
+
+    path = "/surveys/{survey_id:uuid}/responses"
+    tags = ["responses"]  # noqa: RUF012
+
+    @post(
+        "/",
+        guards=[requires("responses:write")],
+        operation_id="submitResponses",
+        opt={"csv_fhir": True},
+        operation_class=SubmissionOperation,
+        summary="Submit a batch of responses (all or nothing)",
+        status_code=HTTP_201_CREATED,
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    )
+    async def submit_responses(
+        self,
+        request: Request[Any, Any, Any],
+        response_service: NamedDependency[ResponseService],
+        principal: NamedDependency[Principal],
+        survey_id: FromPath[uuid.UUID],
+        data: JSONBody[ResponseBatch],
+        on_conflict: Annotated[
+            Literal["reject", "replace"],
+            QueryParameter(
+                description="reject (409 listing respondents that already exist) or replace them."
+            ),
+        ] = "reject",
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                min_length=1,
+                max_length=200,
+                description="Retry safely: the same key and body replay the first result; "
+                "the same key with another body is 409.",
+            ),
+        ] = None,
+    ) -> Response[BatchResult]:
+        """Validate every row, then store the batch in one transaction.
+
+        The body is the JSON shape below, or ``text/csv`` (columns ``respondent``,
+        item ids, attribute columns), or ``application/fhir+json`` (a
+        QuestionnaireResponse or a Bundle of them).
+
+        Any invalid row rejects the whole batch (422 listing every problem as
+        ``errors: [{row, field, value, message}]``) and nothing is written.
+        """
+        fingerprint = ""
+        if idempotency_key:
+            fingerprint = idempotency.request_fingerprint(
+                request.method, request.url.path, request.url.query or "", await request.body()
+            )
+            replay = await idempotency.find_replay(
+                response_service.session, principal.tenant_id, idempotency_key, fingerprint
+            )
+            if replay is not None:
+                return Response(
+                    BatchResult.model_validate(replay.body),
+                    status_code=replay.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+        result = await response_service.submit(
+            survey_id, data.responses, replace=on_conflict == "replace"
+        )
+        if idempotency_key:
+            await idempotency.remember(
+                response_service.session,
+                principal.tenant_id,
+                idempotency_key,
+                fingerprint,
+                HTTP_201_CREATED,
+                result.model_dump(mode="json"),
+            )
+        return Response(result, status_code=HTTP_201_CREATED)
+
+    @get(
+        "/",
+        guards=[requires("responses:read")],
+        operation_id="listResponses",
+        summary="Stored respondents, by respondent id",
+        responses=problem_responses(401, 403, 404, 422, 429),
+    )
+    async def list_responses(
+        self,
+        response_service: NamedDependency[ResponseService],
+        survey_id: FromPath[uuid.UUID],
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Page[ResponseOut]:
+        """A page of respondents with their answers and attributes."""
+        items, total = await response_service.page(survey_id, limit, offset)
+        return Page[ResponseOut](items=items, total=total, limit=limit, offset=offset)
+
+    @delete(
+        "/{respondent:str}",
+        guards=[requires("responses:write")],
+        operation_id="eraseRespondent",
+        summary="Erase one respondent for good",
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def erase_respondent(
+        self,
+        response_service: NamedDependency[ResponseService],
+        survey_id: FromPath[uuid.UUID],
+        respondent: FromPath[str],
+    ) -> None:
+        """Delete a respondent's answers and attributes (right to erasure)."""
+        await response_service.erase(survey_id, respondent)

@@ -1,0 +1,63 @@
+"""Bodies of the responses routes (the core shape of DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictStr, field_validator
+
+__all__ = ["Answer", "AttributeValue", "BatchResult", "ResponseBatch", "ResponseIn", "ResponseOut"]
+
+Answer = StrictFloat | StrictStr | None
+"""An answer as sent: a number on the response scale, a code, or null/"" for missing.
+
+(One JSON ``number`` type, not integer-or-number, keeps the OpenAPI ``oneOf`` unambiguous;
+whole numbers are turned back into ``int`` after parsing.)"""
+AttributeValue = StrictStr | StrictFloat | StrictBool | None
+StoredAnswer = int | str
+"""A stored answer: a whole number, or a code of the response scale."""
+
+
+def _whole(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
+
+
+class ResponseIn(BaseModel):
+    """One respondent's answers and attributes."""
+
+    respondent: str = Field(min_length=1, max_length=200, description="Unique within a survey.")
+    answers: dict[str, Answer] = Field(description="Item id -> answer.")
+    attributes: dict[str, AttributeValue] = Field(
+        default_factory=dict, description="Attribute name -> value (e.g. specialty)."
+    )
+
+    @field_validator("answers", "attributes", mode="after")
+    @classmethod
+    def _whole_numbers_as_int(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return _whole(values)
+
+
+class ResponseBatch(BaseModel):
+    """A batch of respondents, written all or nothing."""
+
+    responses: list[ResponseIn] = Field(min_length=1)
+
+
+class BatchResult(BaseModel):
+    """The outcome of a stored batch."""
+
+    accepted: int = Field(description="Respondents written.")
+    replaced: int = Field(default=0, description="Existing respondents replaced.")
+    survey: str
+    total: int = Field(description="Respondents in the survey after this batch.")
+    on_conflict: Literal["reject", "replace"] = "reject"
+
+
+class ResponseOut(BaseModel):
+    """A stored respondent."""
+
+    respondent: str
+    answers: dict[str, StoredAnswer]
+    attributes: dict[str, AttributeValue]
+    submitted_at: dt.datetime

@@ -1,0 +1,172 @@
+"""Store, list and erase one survey's responses, one row per respondent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db.models import Survey, SurveyResponse
+from api.domain.responses.schemas import BatchResult, ResponseIn, ResponseOut
+from api.domain.responses.validation import batch_problems
+from api.domain.surveys.services import SurveyService
+from api.errors import ProblemError
+
+__all__ = ["ResponseService"]
+
+_CHUNK = 500  # rows per IN (...) / INSERT statement; far below every driver's parameter limit
+
+
+class ResponseService:
+    """Responses of one tenant's surveys."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, max_batch_rows: int) -> None:
+        self.session = session
+        self.surveys = SurveyService(session, tenant_id)
+        self.max_batch_rows = max_batch_rows
+
+    async def submit(
+        self, survey_id: uuid.UUID, rows: Sequence[ResponseIn], *, replace: bool
+    ) -> BatchResult:
+        """Validate a whole batch, then write it in the caller's transaction.
+
+        Raises
+        ------
+        ProblemError
+            413 above the row limit; 404 unknown survey; 409 closed survey or
+            existing respondents (unless ``replace``); 422 listing every problem.
+        """
+        if len(rows) > self.max_batch_rows:
+            raise ProblemError(
+                413,
+                f"the batch has {len(rows)} rows; the limit is {self.max_batch_rows} rows per "
+                "batch (MES_MAX_BATCH_ROWS): split it into smaller batches",
+                limit=self.max_batch_rows,
+            )
+        survey = await self.surveys.get_model(survey_id, for_update=True)
+        if survey.status != "open":
+            raise ProblemError(
+                409, f"survey {survey_id} is closed; reopen it (PATCH status=open) to add responses"
+            )
+        instrument = await self.surveys.instrument_of(survey)
+        problems = batch_problems(instrument, rows, survey.declared_attributes)
+        if problems:
+            raise ProblemError(
+                422,
+                f"the batch was rejected and nothing was written: {len(problems)} problem(s), "
+                "all listed in errors",
+                errors=problems,
+            )
+        respondents = [r.respondent for r in rows]
+        existing = await self._existing(survey.id, respondents)
+        if existing and not replace:
+            raise ProblemError(
+                409,
+                f"{len(existing)} respondent id(s) already exist in this survey; nothing was "
+                "written. Send ?on_conflict=replace to replace their answers",
+                duplicates=existing,
+            )
+        if existing:
+            for chunk in _chunks(existing):
+                await self.session.execute(
+                    delete(SurveyResponse).where(
+                        SurveyResponse.survey_id == survey.id, SurveyResponse.respondent.in_(chunk)
+                    )
+                )
+        values = [
+            {
+                "id": uuid.uuid4(),
+                "survey_id": survey.id,
+                "respondent": r.respondent,
+                "answers": {k: v for k, v in r.answers.items() if v is not None and v != ""},
+                "attributes": dict(r.attributes),
+            }
+            for r in rows
+        ]
+        try:
+            for chunk in _chunks(values):
+                await self.session.execute(insert(SurveyResponse), chunk)
+        except IntegrityError:
+            # A concurrent batch stored one of these respondents first.
+            raise ProblemError(
+                409, "a concurrent request stored some of these respondents; retry the batch"
+            ) from None
+        return BatchResult(
+            accepted=len(rows),
+            replaced=len(existing),
+            survey=str(survey.id),
+            total=await self._count(survey.id),
+            on_conflict="replace" if replace else "reject",
+        )
+
+    async def page(
+        self, survey_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[ResponseOut], int]:
+        """A page of stored respondents, ordered by respondent id."""
+        survey = await self.surveys.get_model(survey_id)
+        total = await self._count(survey.id)
+        rows = await self.session.scalars(
+            select(SurveyResponse)
+            .where(SurveyResponse.survey_id == survey.id)
+            .order_by(SurveyResponse.respondent)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [
+            ResponseOut(
+                respondent=r.respondent,
+                answers=r.answers,
+                attributes=r.attributes,
+                submitted_at=r.updated_at,
+            )
+            for r in rows
+        ], total
+
+    async def erase(self, survey_id: uuid.UUID, respondent: str) -> None:
+        """Delete one respondent's row for good; 404 if there is none."""
+        survey = await self.surveys.get_model(survey_id)
+        result = await self.session.execute(
+            delete(SurveyResponse).where(
+                SurveyResponse.survey_id == survey.id, SurveyResponse.respondent == respondent
+            )
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise ProblemError(404, f"no respondent {respondent!r} in survey {survey_id}")
+
+    async def answers_of(self, survey: Survey) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """Every (respondent, answers, attributes) of a survey, ordered by respondent."""
+        rows = await self.session.execute(
+            select(SurveyResponse.respondent, SurveyResponse.answers, SurveyResponse.attributes)
+            .where(SurveyResponse.survey_id == survey.id)
+            .order_by(SurveyResponse.respondent)
+        )
+        return [(r, a, t) for r, a, t in rows.all()]
+
+    async def _existing(self, survey_id: uuid.UUID, respondents: list[str]) -> list[str]:
+        found: list[str] = []
+        for chunk in _chunks(respondents):
+            found.extend(
+                await self.session.scalars(
+                    select(SurveyResponse.respondent).where(
+                        SurveyResponse.survey_id == survey_id,
+                        SurveyResponse.respondent.in_(chunk),
+                    )
+                )
+            )
+        return sorted(found)
+
+    async def _count(self, survey_id: uuid.UUID) -> int:
+        n = await self.session.scalar(
+            select(func.count())
+            .select_from(SurveyResponse)
+            .where(SurveyResponse.survey_id == survey_id)
+        )
+        return int(n or 0)
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -1,0 +1,74 @@
+"""Bodies of the scoring routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.domain.responses.schemas import ResponseIn
+
+__all__ = [
+    "ReliabilityReport",
+    "ScaleScore",
+    "ScorePage",
+    "ScoreRequest",
+    "ScoreResult",
+    "ScoreRow",
+]
+
+
+class ScaleScore(BaseModel):
+    """A respondent's result on one scale (null = not scorable: too few answers)."""
+
+    score: float | None
+    percent: float | None
+    answered: int
+
+
+class ScoreRow(BaseModel):
+    """One respondent's scores."""
+
+    respondent: str
+    scores: dict[str, ScaleScore] = Field(description="Scale id -> score.")
+
+
+class ScorePage(BaseModel):
+    """A page of a survey's scores."""
+
+    survey: str
+    instrument: str
+    instrument_version: str
+    scales: list[str]
+    items: list[ScoreRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class ScoreRequest(BaseModel):
+    """Responses to score without storing them."""
+
+    instrument: str = Field(min_length=1, max_length=64)
+    instrument_version: str | None = Field(default=None, min_length=1, max_length=32)
+    responses: list[ResponseIn] = Field(min_length=1)
+
+
+class ScoreResult(BaseModel):
+    """Scores of responses that were not stored."""
+
+    instrument: str
+    instrument_version: str
+    scales: list[str]
+    items: list[ScoreRow]
+
+
+class ReliabilityReport(BaseModel):
+    """Internal consistency of each scale of a survey."""
+
+    survey: str
+    instrument: str
+    instrument_version: str
+    n: int = Field(description="Respondents stored.")
+    method: str = Field(description="mes.reliability, or the minimal fallback.")
+    scales: dict[str, dict[str, Any]]

@@ -1,0 +1,135 @@
+"""Scores and reliability of stored responses, and stateless scoring."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import mes
+from api.domain.instruments.services import InstrumentService
+from api.domain.responses.schemas import ResponseIn
+from api.domain.responses.services import ResponseService
+from api.domain.responses.validation import answer_frame, batch_problems
+from api.domain.scores.reliability import reliability_payload
+from api.domain.scores.schemas import (
+    ReliabilityReport,
+    ScaleScore,
+    ScorePage,
+    ScoreResult,
+    ScoreRow,
+)
+from api.errors import ProblemError
+
+__all__ = ["ScoringService", "score_rows"]
+
+
+def _f(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def score_rows(
+    instrument: mes.Instrument,
+    respondents: Sequence[str],
+    answers: Sequence[dict[str, Any]],
+    start: int = 0,
+    stop: int | None = None,
+) -> list[ScoreRow]:
+    """Score every respondent with :func:`mes.score`, return rows ``start:stop``.
+
+    The whole set is scored (median or mean imputation is defined on all the
+    data), and only the requested slice is turned into rows.
+    """
+    if not respondents:
+        return []
+    table = mes.score(instrument, answer_frame(instrument, answers), errors="missing")
+    scores, percent, answered = table.score_matrix, table.percent_matrix, table.answered_matrix
+    stop = len(respondents) if stop is None else min(stop, len(respondents))
+    scale_ids = instrument.scale_ids
+    rows = []
+    for i in range(start, stop):
+        rows.append(
+            ScoreRow(
+                respondent=respondents[i],
+                scores={
+                    s: ScaleScore(
+                        score=_f(scores[i, j]),
+                        percent=_f(percent[i, j]),
+                        answered=int(answered[i, j]),
+                    )
+                    for j, s in enumerate(scale_ids)
+                },
+            )
+        )
+    return rows
+
+
+class ScoringService:
+    """Scores for one tenant."""
+
+    def __init__(self, responses: ResponseService, instruments: InstrumentService) -> None:
+        self.responses = responses
+        self.instruments = instruments
+
+    async def survey_scores(self, survey_id: uuid.UUID, limit: int, offset: int) -> ScorePage:
+        """A page of respondents' scores, ordered by respondent id."""
+        survey = await self.responses.surveys.get_model(survey_id)
+        instrument = await self.responses.surveys.instrument_of(survey)
+        stored = await self.responses.answers_of(survey)
+        rows = score_rows(
+            instrument, [r for r, _, _ in stored], [a for _, a, _ in stored], offset, offset + limit
+        )
+        return ScorePage(
+            survey=str(survey.id),
+            instrument=instrument.id,
+            instrument_version=instrument.version,
+            scales=list(instrument.scale_ids),
+            items=rows,
+            total=len(stored),
+            limit=limit,
+            offset=offset,
+        )
+
+    async def survey_reliability(self, survey_id: uuid.UUID) -> ReliabilityReport:
+        """Reliability of every scale over the stored responses."""
+        survey = await self.responses.surveys.get_model(survey_id)
+        instrument = await self.responses.surveys.instrument_of(survey)
+        stored = await self.responses.answers_of(survey)
+        if len(stored) < 2:
+            raise ProblemError(
+                422,
+                f"reliability needs at least 2 respondents; survey {survey_id} has {len(stored)}",
+            )
+        frame = answer_frame(instrument, [a for _, a, _ in stored])
+        with np.errstate(all="ignore"):
+            method, scales = reliability_payload(instrument, frame)
+        return ReliabilityReport(
+            survey=str(survey.id),
+            instrument=instrument.id,
+            instrument_version=instrument.version,
+            n=len(stored),
+            method=method,
+            scales=scales,
+        )
+
+    async def score_stateless(
+        self, instrument_id: str, version: str | None, rows: Sequence[ResponseIn]
+    ) -> ScoreResult:
+        """Score responses without storing anything (422 listing every problem)."""
+        instrument, _ = await self.instruments.get(instrument_id, version)
+        problems = batch_problems(instrument, rows, None)
+        if problems:
+            raise ProblemError(
+                422,
+                f"{len(problems)} problem(s) in the responses, all listed in errors",
+                errors=problems,
+            )
+        return ScoreResult(
+            instrument=instrument.id,
+            instrument_version=instrument.version,
+            scales=list(instrument.scale_ids),
+            items=score_rows(instrument, [r.respondent for r in rows], [r.answers for r in rows]),
+        )

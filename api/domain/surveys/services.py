@@ -1,0 +1,115 @@
+"""Surveys of one tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import mes
+from api.db.models import Survey, SurveyResponse
+from api.domain.instruments.services import InstrumentService
+from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
+from api.errors import ProblemError
+
+__all__ = ["SurveyService"]
+
+
+class SurveyService:
+    """Create, read and update one tenant's surveys; foreign ids are 404."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.instruments = InstrumentService(session, tenant_id)
+
+    async def create(self, data: SurveyCreate) -> SurveyRead:
+        """Create a survey pinned to an instrument id and version (404 if unknown)."""
+        inst, _ = await self.instruments.get(data.instrument, data.instrument_version)
+        survey = Survey(
+            tenant_id=self.tenant_id,
+            title=data.title,
+            instrument_id=inst.id,
+            instrument_version=inst.version,
+            status="open",
+            declared_attributes=data.attributes,
+        )
+        self.session.add(survey)
+        await self.session.flush()
+        return self._read(survey, 0)
+
+    async def get_model(self, survey_id: uuid.UUID, *, for_update: bool = False) -> Survey:
+        """The survey row; 404 when absent or another tenant's."""
+        query = select(Survey).where(Survey.id == survey_id, Survey.tenant_id == self.tenant_id)
+        if (
+            for_update
+            and self.session.bind is not None
+            and self.session.bind.dialect.name != "sqlite"
+        ):
+            query = query.with_for_update()
+        survey = await self.session.scalar(query)
+        if survey is None:
+            raise ProblemError(404, f"no survey {survey_id} for this tenant")
+        return survey
+
+    async def instrument_of(self, survey: Survey) -> mes.Instrument:
+        """The pinned instrument of a survey."""
+        inst, _ = await self.instruments.get(survey.instrument_id, survey.instrument_version)
+        return inst
+
+    async def get(self, survey_id: uuid.UUID) -> SurveyRead:
+        """Read one survey."""
+        survey = await self.get_model(survey_id)
+        return self._read(survey, await self._count(survey.id))
+
+    async def page(self, limit: int, offset: int) -> tuple[list[SurveyRead], int]:
+        """A page of the tenant's surveys, newest first, and the total."""
+        total = await self.session.scalar(
+            select(func.count()).select_from(Survey).where(Survey.tenant_id == self.tenant_id)
+        )
+        counts = (
+            select(SurveyResponse.survey_id, func.count().label("n"))
+            .group_by(SurveyResponse.survey_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(Survey, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.survey_id == Survey.id)
+            .where(Survey.tenant_id == self.tenant_id)
+            .order_by(Survey.created_at.desc(), Survey.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [self._read(s, int(n)) for s, n in rows.all()], int(total or 0)
+
+    async def update(self, survey_id: uuid.UUID, data: SurveyUpdate) -> SurveyRead:
+        """Retitle, close or reopen a survey."""
+        survey = await self.get_model(survey_id)
+        if data.title is not None:
+            survey.title = data.title
+        if data.status is not None:
+            survey.status = data.status
+        await self.session.flush()
+        return self._read(survey, await self._count(survey.id))
+
+    async def _count(self, survey_id: uuid.UUID) -> int:
+        n = await self.session.scalar(
+            select(func.count())
+            .select_from(SurveyResponse)
+            .where(SurveyResponse.survey_id == survey_id)
+        )
+        return int(n or 0)
+
+    @staticmethod
+    def _read(survey: Survey, responses: int) -> SurveyRead:
+        return SurveyRead(
+            id=survey.id,
+            title=survey.title,
+            instrument=survey.instrument_id,
+            instrument_version=survey.instrument_version,
+            status=survey.status,
+            attributes=survey.declared_attributes,
+            responses=responses,
+            created_at=survey.created_at,
+        )

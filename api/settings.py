@@ -1,0 +1,65 @@
+"""Service settings, read from ``MES_``-prefixed environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_database_url", "get_settings"]
+
+
+def default_database_url() -> str:
+    """SQLite file ``mes.sqlite3`` in the current working directory."""
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'mes.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    """Configuration of the service.
+
+    Every field reads the environment variable ``MES_<FIELD>`` (for example
+    ``MES_DATABASE_URL``, ``MES_MAX_BATCH_ROWS``).
+
+    Examples
+    --------
+    >>> Settings(database_url="sqlite+aiosqlite:///x.db").max_batch_rows
+    10000
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MES_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or "
+        "postgresql+asyncpg://user@host/db. Default: mes.sqlite3 in the working directory.",
+    )
+    max_body_bytes: int = Field(
+        default=10_000_000, gt=0, description="Largest request body accepted (413 above)."
+    )
+    max_batch_rows: int = Field(
+        default=10_000, gt=0, description="Most respondents in one submitted batch (413 above)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests per API key per minute (429 above; 0 = off)."
+    )
+    min_group_size: int = Field(
+        default=10,
+        ge=2,
+        description="Reports suppress groups smaller than this; requests may raise it, "
+        "never lower it.",
+    )
+    debug: bool = Field(default=False, description="Litestar debug mode (never in production).")
+    echo_sql: bool = Field(default=False, description="Log every SQL statement.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

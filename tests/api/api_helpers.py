@@ -1,0 +1,42 @@
+"""Helpers shared by the API tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar.testing import TestClient
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header of a key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def mes_rows(n: int, seed: int = 0, **attributes: Any) -> list[dict[str, Any]]:
+    """``n`` MES respondents with answers from a fixed random generator."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(1, 6, size=(n, 1))
+    noise = rng.integers(-1, 2, size=(n, 30))
+    answers = np.clip(base + noise, 1, 5)
+    return [
+        {
+            "respondent": f"r{i:05d}",
+            "answers": {f"mes{j + 1:02d}": int(answers[i, j]) for j in range(30)},
+            "attributes": dict(attributes),
+        }
+        for i in range(n)
+    ]
+
+
+def create_survey(client: TestClient[Any], headers: dict[str, str], **body: Any) -> str:
+    """Create a survey and return its id."""
+    payload = {"title": "Doctors 2026", "instrument": "mes", **body}
+    response = client.post("/v1/surveys", json=payload, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]

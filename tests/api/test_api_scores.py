@@ -1,0 +1,136 @@
+"""Scores and reliability are the library's, computed from the stored answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+from api_helpers import create_survey, mes_rows
+from litestar.testing import TestClient
+
+import mes
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame([r["answers"] for r in rows])
+    frame.insert(0, "respondent", [r["respondent"] for r in rows])
+    return frame
+
+
+def test_scores_equal_mes_score_of_the_submitted_answers(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    survey = create_survey(client, admin)
+    rows = mes_rows(120, seed=7)
+    rows[5]["answers"] = {k: v for k, v in rows[5]["answers"].items() if k != "mes01"}
+    client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    expected = mes.score(mes.load_instrument("mes"), _frame(rows))
+    got: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = client.get(
+            f"/v1/surveys/{survey}/scores?limit=50&offset={offset}", headers=admin
+        ).json()
+        got.extend(page["items"])
+        offset += 50
+        if offset >= page["total"]:
+            break
+    assert page["total"] == 120
+    assert page["scales"] == list(mes.load_instrument("mes").scale_ids)
+    assert [r["respondent"] for r in got] == [r["respondent"] for r in rows]
+    for scale in expected.scores:
+        np.testing.assert_allclose(
+            [r["scores"][scale]["score"] for r in got], expected.scores[scale]
+        )
+        np.testing.assert_allclose(
+            [r["scores"][scale]["percent"] for r in got], expected.percent[scale]
+        )
+    assert got[5]["scores"]["climate_for_positive_change"]["answered"] == 4
+
+
+def test_reliability_matches_cronbachs_alpha(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    survey = create_survey(client, admin)
+    rows = mes_rows(300, seed=3)
+    client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    response = client.get(f"/v1/surveys/{survey}/reliability", headers=admin)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["n"] == 300
+    frame = _frame(rows)
+    inst = mes.load_instrument("mes")
+    assert set(report["scales"]) == set(inst.scale_ids)
+    for scale in ("climate_for_positive_change", "index"):
+        items = list(inst.leaf_items(scale))
+        alpha, _ = pingouin.cronbach_alpha(frame[items])
+        stats = report["scales"][scale]
+        assert stats["alpha"] == pytest.approx(alpha, abs=1e-9)
+        assert set(stats["items"]) == set(items)
+        assert stats["items"][items[0]]["mean"] == pytest.approx(frame[items[0]].mean())
+
+
+def test_reliability_needs_two_respondents(client: TestClient[Any], admin: dict[str, str]) -> None:
+    survey = create_survey(client, admin)
+    response = client.get(f"/v1/surveys/{survey}/reliability", headers=admin)
+    assert response.status_code == 422
+    assert "at least 2" in response.json()["detail"]
+
+
+def test_stateless_score_stores_nothing(client: TestClient[Any], admin: dict[str, str]) -> None:
+    rows = mes_rows(4, seed=9)
+    response = client.post(
+        "/v1/score", json={"instrument": "mes", "responses": rows}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    expected = mes.score(mes.load_instrument("mes"), _frame(rows))
+    got = [r["scores"]["index"]["score"] for r in response.json()["items"]]
+    np.testing.assert_allclose(got, expected.scores["index"])
+    assert client.get("/v1/surveys", headers=admin).json()["total"] == 0
+    bad = client.post(
+        "/v1/score",
+        json={
+            "instrument": "mes",
+            "responses": [{"respondent": "x", "answers": {"mes01": 0, "mes02": 6}}],
+        },
+        headers=admin,
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"answers.mes01", "answers.mes02"}
+    unknown = client.post(
+        "/v1/score", json={"instrument": "nope", "responses": rows}, headers=admin
+    )
+    assert unknown.status_code == 404
+
+
+def test_reliability_report_is_the_librarys_full_report(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    survey = create_survey(client, admin)
+    rows = mes_rows(60, seed=4)
+    client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    report = client.get(f"/v1/surveys/{survey}/reliability", headers=admin).json()
+    assert report["method"] == "mes.reliability"
+    index = report["scales"]["index"]
+    assert index["k"] == 30
+    assert len(index["alpha_ci"]) == 2
+    assert index["alpha_ci"][0] < index["alpha"] < index["alpha_ci"][1]
+
+
+def test_fallback_alpha_matches_pingouin() -> None:
+    from api.domain.scores.reliability import _minimal
+
+    rows = mes_rows(80, seed=5)
+    rows[0]["answers"].pop("mes03")  # pairwise covariances, as psych::alpha
+    frame = _frame(rows)
+    inst = mes.load_instrument("mes")
+    result = _minimal(inst, frame)
+    items = list(inst.leaf_items("work_satisfaction"))
+    alpha, _ = pingouin.cronbach_alpha(frame[items], nan_policy="pairwise")
+    assert result["work_satisfaction"]["alpha"] == pytest.approx(alpha, abs=1e-9)
+    first = list(inst.leaf_items("climate_for_positive_change"))
+    assert result["climate_for_positive_change"]["items"]["mes03"]["n"] == 79
+    assert result["climate_for_positive_change"]["k"] == len(first)
