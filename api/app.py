@@ -23,11 +23,13 @@ from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import RateLimiter
 from api.db.engine import create_engine
 from api.dependencies import DEPENDENCIES
+from api.domain.benchmarks.controllers import NormTableController
 from api.domain.instruments.controllers import InstrumentController
 from api.domain.reports.controllers import ReportController
 from api.domain.responses.controllers import ResponseController
 from api.domain.responses.formats import CSV, FHIR, convert_submission
 from api.domain.scores.controllers import ScoreController
+from api.domain.shares.controllers import ShareController, SharedReportController
 from api.domain.surveys.controllers import SurveyController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS, ProblemError
@@ -153,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ResponseController,
             ScoreController,
             ReportController,
+            NormTableController,
+            ShareController,
         ],
         middleware=[DefineMiddleware(BearerKeyMiddleware)],
         dependencies=DEPENDENCIES,
@@ -168,7 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     logging.getLogger("api").setLevel(logging.INFO)
     return Litestar(
-        route_handlers=[SystemController, v1],
+        route_handlers=[SystemController, SharedReportController, v1],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,

@@ -17,7 +17,7 @@ from api.auth.principal import SCOPES
 if TYPE_CHECKING:  # imported lazily: `mes --help` should not load SQLAlchemy
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["register_keys", "register_serve"]
+__all__ = ["register_demo", "register_keys", "register_serve"]
 
 T = TypeVar("T")
 
@@ -77,14 +77,19 @@ def register_serve(subparsers: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
-
-    import uvicorn
-
     from api.db.engine import upgrade_schema
 
     url = _database_url(args)
     upgrade_schema(url)
+    return _run_uvicorn(args, url)
+
+
+def _run_uvicorn(args: argparse.Namespace, url: str) -> int:
+    """Run the app with uvicorn on an up-to-date database (``mes serve`` and ``mes demo``)."""
+    import os
+
+    import uvicorn
+
     if args.database_url:
         os.environ["MES_DATABASE_URL"] = url  # the workers read their settings from the env
     uvicorn.run(
@@ -182,3 +187,51 @@ def _keys_revoke(args: argparse.Namespace) -> int:
         return 1
     print(f"revoked {args.key}", file=sys.stderr)
     return 0
+
+
+# ----- mes demo -----------------------------------------------------------------------------
+
+
+def register_demo(subparsers: Any) -> None:
+    """Add ``mes demo``: seed a demo tenant with two waves of synthetic data, then serve.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(); sub = p.add_subparsers()
+    >>> register_demo(sub)
+    >>> p.parse_args(["demo", "--no-serve"]).no_serve
+    True
+    """
+    parser = subparsers.add_parser(
+        "demo",
+        help="seed a demo tenant, key, two survey waves and a share link, then serve",
+        description="Seed (idempotently) a demo tenant 'demo' with an admin key, two waves "
+        "of a few thousand synthetic MES responses across sites, specialties and staff groups "
+        "(fixed seed), a synthetic norm table and a share link; print the key and the links; "
+        "then run the service like `mes serve`. A new key is printed each run (earlier demo "
+        "keys are revoked).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--database-url", help="overrides MES_DATABASE_URL")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="seed and print the links, then exit"
+    )
+    parser.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from api.demo import describe, seed_demo
+    from api.settings import Settings
+
+    url = _database_url(args)
+    settings = Settings(database_url=url)
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    base_url = f"http://{host}:{args.port}"
+    seed = _run_in_session(url, lambda s: seed_demo(s, settings, base_url))
+    print(describe(seed, base_url), flush=True)
+    if args.no_serve:
+        return 0
+    return _run_uvicorn(args, url)

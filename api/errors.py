@@ -41,6 +41,14 @@ class FieldError(BaseModel):
         description="Line of an uploaded CSV file (the header is line 1), for text/csv bodies.",
     )
     field: str = Field(description="Dotted path of the field, e.g. answers.mes01.")
+    resource_id: str | None = Field(
+        default=None,
+        description="The FHIR resource's id, for application/fhir+json bodies (row is its "
+        "position in the Bundle).",
+    )
+    link_id: str | None = Field(
+        default=None, description="The FHIR item linkId, for application/fhir+json bodies."
+    )
     value: Any = Field(default=None, description="The value as it was sent.")
     message: str = Field(description="What is wrong and what is allowed.")
 
@@ -108,6 +116,10 @@ def _title(status: int) -> str:
         return "Error"
 
 
+_OPTIONAL_LOCATORS = ("line", "resource_id", "link_id")
+"""FieldError members left out of a problem when None (they apply to CSV or FHIR bodies)."""
+
+
 def problem_response(
     request: Request[Any, Any, Any],
     status: int,
@@ -131,7 +143,10 @@ def problem_response(
             if lines and error.row is not None and 0 <= error.row < len(lines):
                 error.line = lines[error.row]
         body["errors"] = [
-            e.model_dump(mode="json", exclude={"line"} if e.line is None else None)
+            e.model_dump(
+                mode="json",
+                exclude={k for k in _OPTIONAL_LOCATORS if getattr(e, k) is None} or None,
+            )
             for e in errors
         ]
     body.update({k: v for k, v in extra.items() if v is not None})

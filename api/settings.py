@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_database_url", "get_settings"]
@@ -49,6 +49,15 @@ class Settings(BaseSettings):
         ge=2,
         description="Reports suppress groups smaller than this; requests may raise it, "
         "never lower it.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs share links (HMAC-SHA256). When unset, the service "
+        "generates one on first use and keeps it in the database (table service_secret), so "
+        "restarts keep links valid; changing it invalidates every link.",
+    )
+    share_max_days: int = Field(
+        default=90, ge=1, le=3650, description="Longest lifetime of a share link, in days."
     )
     debug: bool = Field(default=False, description="Litestar debug mode (never in production).")
     echo_sql: bool = Field(default=False, description="Log every SQL statement.")

@@ -83,7 +83,7 @@ def head_revision() -> str:
     Examples
     --------
     >>> head_revision()
-    '0001'
+    '0002'
     """
     from alembic.script import ScriptDirectory
 

@@ -21,6 +21,9 @@ __all__ = [
     "ApiKey",
     "Base",
     "IdempotencyRecord",
+    "NormTable",
+    "ReportShare",
+    "ServiceSecret",
     "Survey",
     "SurveyResponse",
     "Tenant",
@@ -97,3 +100,39 @@ class IdempotencyRecord(UUIDAuditBase):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+
+
+class NormTable(UUIDAuditBase):
+    """A comparison set a tenant uploaded: per scale, one value per organisation."""
+
+    __tablename__ = "norm_table"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenant.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    instrument_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    metric: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(500), default=None)
+    values: Mapped[dict[str, Any]] = mapped_column(JsonB)
+
+
+class ReportShare(UUIDAuditBase):
+    """A signed, expiring, read-only link to one report (survey + options)."""
+
+    __tablename__ = "report_share"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenant.id", ondelete="CASCADE"), index=True
+    )
+    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class ServiceSecret(UUIDAuditBase):
+    """A secret the service generated for itself (the share-link signing key when
+    ``MES_SECRET_KEY`` is unset), kept so that restarts keep links valid."""
+
+    __tablename__ = "service_secret"
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[str] = mapped_column(String(200))

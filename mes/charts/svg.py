@@ -45,8 +45,8 @@ class Bar:
     note: str | None = None
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.1f}"
+def _fmt(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}"
 
 
 def bar_chart(
@@ -58,6 +58,7 @@ def bar_chart(
     x_max: float = 100.0,
     unit: str = "",
     origin: float | None = None,
+    digits: int = 1,
     width: int = 700,
 ) -> str:
     """Horizontal bar chart with CI whiskers, as an SVG string.
@@ -73,6 +74,8 @@ def bar_chart(
         Appended to value labels (e.g. ``"%"``).
     origin : float, optional
         Where bars start (default ``x_min``); 0 for differences that may be negative.
+    digits : int
+        Decimals of the values shown.
 
     Returns
     -------
@@ -123,12 +126,12 @@ def bar_chart(
         colour = BAND_COLOURS.get(bar.band or "", _DEFAULT_COLOUR)
         x0, x1 = sorted((x(x_min if origin is None else origin), x(bar.value)))
         band_text = f", band {bar.band}" if bar.band else ""
-        ci_text = (f", 95% CI {_fmt(bar.low)} to {_fmt(bar.high)}"
+        ci_text = (f", 95% CI {_fmt(bar.low, digits)} to {_fmt(bar.high, digits)}"
                    if bar.low is not None and bar.high is not None else "")
         parts.append(
             f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 0.5):.1f}" '
             f'height="{row_h - 10}" fill="{colour}"><title>{escape(bar.label)}: '
-            f'{_fmt(bar.value)}{escape(unit)}{ci_text}{band_text}</title></rect>'
+            f'{_fmt(bar.value, digits)}{escape(unit)}{ci_text}{band_text}</title></rect>'
         )
         if bar.low is not None and bar.high is not None:
             lx, hx, cy = x(bar.low), x(bar.high), y + row_h / 2
@@ -136,7 +139,7 @@ def bar_chart(
                          f'V{cy + 5:.1f}M{hx:.1f},{cy - 5:.1f}V{cy + 5:.1f}" '
                          f'stroke="#222" stroke-width="1.2" fill="none"/>')
         parts.append(f'<text x="{label_w + plot_w + 6}" y="{y + row_h / 2 + 4:.1f}" '
-                     f'fill="#222">{_fmt(bar.value)}{escape(unit)}</text>')
+                     f'fill="#222">{_fmt(bar.value, digits)}{escape(unit)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -20,12 +20,15 @@ def load_instrument_arg(ref: str) -> Instrument:
     return load_instrument(ref)
 
 
-def read_csv_arg(path: Path) -> ResponsesCsv:
-    """Read a responses CSV, with a progress bar on large files when stderr is a terminal."""
+def read_csv_arg(path: Path, instrument: Instrument) -> ResponsesCsv:
+    """Read a responses CSV, with a progress bar on large files when stderr is a terminal.
+
+    Columns that are not items of ``instrument`` (respondent, attributes) stay text.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.stat().st_size < _PROGRESS_FROM_BYTES or not sys.stderr.isatty():
-        return read_responses_csv(path)
+        return read_responses_csv(path, items=instrument.item_ids)
     columns = (TextColumn("reading {task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, transient=True) as progress:
@@ -34,7 +37,7 @@ def read_csv_arg(path: Path) -> ResponsesCsv:
         def update(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return read_responses_csv(path, on_progress=update)
+        return read_responses_csv(path, items=instrument.item_ids, on_progress=update)
 
 
 class InvalidFileError(MesError, ValueError):

@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _reliability(args: argparse.Namespace) -> int:
     instrument = load_instrument_arg(args.instrument)
-    parsed = read_csv_arg(args.file)
+    parsed = read_csv_arg(args.file, instrument)
     if args.scales:
         unknown = [s for s in args.scales if s not in instrument.scale_ids]
         if unknown:

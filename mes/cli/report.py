@@ -72,7 +72,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.min_group_size < 1:
         raise UsageError("--min-group-size must be at least 1")
     instrument = load_instrument_arg(args.instrument)
-    parsed = read_csv_arg(args.file)
+    parsed = read_csv_arg(args.file, instrument)
     headcounts = None
     if args.headcounts is not None:
         if not args.headcounts.is_file():
@@ -97,7 +97,7 @@ def _report(args: argparse.Namespace) -> int:
         }
     change = None
     if args.previous is not None:
-        previous = read_csv_arg(args.previous)
+        previous = read_csv_arg(args.previous, instrument)
         try:
             change = compare_waves(instrument, previous.frame, parsed.frame, by=by,
                                    min_group_size=args.min_group_size, margins=args.margins,

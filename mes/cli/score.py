@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _score(args: argparse.Namespace) -> int:
     instrument = load_instrument_arg(args.instrument)
-    parsed = read_csv_arg(args.file)
+    parsed = read_csv_arg(args.file, instrument)
     try:
         table = score(instrument, parsed.frame, errors=args.errors, strict=args.strict)
     except InvalidResponsesError as exc:

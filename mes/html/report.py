@@ -317,7 +317,7 @@ class _Page:
         desc = "; ".join(f"{b.label} {b.value:+.2f}" for b in bars if b.value is not None)
         svg = bar_chart(bars, title=f"Change in {self.title(scale)} since the previous wave",
                         description=desc or "no published changes", x_min=-span, x_max=span,
-                        origin=0.0)
+                        origin=0.0, digits=2)
         return ("<section id='change'><h2>Change since the previous wave</h2>"
                 + self.figure(svg, "Difference of means (this wave minus the previous) with its "
                               "Welch 95% confidence interval.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,7 @@ def read_responses_csv(
     source: str | Path | bytes,
     *,
     name: str | None = None,
+    items: Collection[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ResponsesCsv:
     """Read a responses CSV.
@@ -78,6 +79,10 @@ def read_responses_csv(
         A file path, or the file's bytes (e.g. an uploaded body).
     name : str, optional
         Name used in messages (defaults to the path, or ``"<csv>"`` for bytes).
+    items : collection of str, optional
+        The instrument's item ids. When given, every other column (``respondent``,
+        attributes) is read as text exactly as written (``"001"`` stays ``"001"``);
+        otherwise only ``respondent`` is, and the types of the rest are inferred.
     on_progress : callable(rows_done, rows_total), optional
         Called after each chunk of rows is parsed (large files are parsed in chunks).
 
@@ -132,7 +137,7 @@ def read_responses_csv(
         reader = pd.read_csv(
             io.BytesIO(raw),
             sep=delimiter,
-            dtype={RESPONDENT_COLUMN: str} if RESPONDENT_COLUMN in header else None,
+            dtype=_text_columns(header, items),
             keep_default_na=False,
             na_values=[""],
             skip_blank_lines=True,
@@ -154,6 +159,14 @@ def read_responses_csv(
     if len(lines) != len(frame):  # quoted fields span lines: count with the csv module
         lines = _row_lines_by_csv(raw, delimiter)
     return ResponsesCsv(frame=frame, source=label, delimiter=delimiter, lines=lines)
+
+
+def _text_columns(header: list[str], items: Collection[str] | None) -> dict[str, type] | None:
+    """Columns to keep as text: respondent ids and, when the items are known, attributes."""
+    if items is None:
+        return {RESPONDENT_COLUMN: str} if RESPONDENT_COLUMN in header else None
+    known = set(items)
+    return {column: str for column in header if column not in known} or None
 
 
 def _check_header(label: str, header: list[str]) -> None:

@@ -25,6 +25,10 @@ DATA_DEPENDENT = {
     "GET /v1/surveys/{survey_id}/report",
     "GET /v1/surveys/{survey_id}/report.csv",
     "GET /v1/surveys/{survey_id}/report.html",
+    "GET /v1/surveys/{survey_id}/compare/{other_id}",
+    "GET /v1/surveys/{survey_id}/benchmarks",
+    "POST /v1/surveys/{survey_id}/report/shares",
+    "POST /v1/norm-tables",
 }
 
 # The key and survey of the backend being tested (the fixture below fills them in).

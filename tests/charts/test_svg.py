@@ -37,6 +37,12 @@ def test_negative_values_are_drawn_from_the_origin() -> None:
     assert float(rect.get("width")) == pytest.approx(80.0)
 
 
+def test_value_labels_use_the_digits_asked_for() -> None:
+    svg = bar_chart([Bar("a", 0.137)], title="t", description="d", x_min=-1, x_max=1, digits=2)
+    assert ">0.14<" in svg
+    assert ">0.1<" not in svg
+
+
 def test_suppressed_group_is_a_labelled_gap_not_a_bar() -> None:
     svg = bar_chart([Bar("Tiny unit", None, note="fewer than 10 responses")],
                     title="t", description="d")

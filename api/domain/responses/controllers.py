@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import Principal
 from api.auth.guards import requires
 from api.domain.pagination import Limit, Offset, Page
 from api.domain.responses import idempotency
+from api.domain.responses.exports import (
+    CSV_EXPORT,
+    JSONL_EXPORT,
+    ExportFormat,
+    ExportOperation,
+    download_headers,
+    export_format,
+    responses_csv,
+    responses_jsonl,
+    stored_rows,
+)
 from api.domain.responses.formats import SubmissionOperation
 from api.domain.responses.schemas import BatchResult, ResponseBatch, ResponseOut
 from api.domain.responses.services import ResponseService
@@ -25,11 +37,11 @@ __all__ = ["ResponseController"]
 class ResponseController(Controller):
     """A survey's responses."""
 
-    path = "/surveys/{survey_id:uuid}/responses"
+    path = "/surveys/{survey_id:uuid}"
     tags = ["responses"]  # noqa: RUF012
 
     @post(
-        "/",
+        "/responses",
         guards=[requires("responses:write")],
         operation_id="submitResponses",
         opt={"csv_fhir": True},
@@ -100,25 +112,80 @@ class ResponseController(Controller):
         return Response(result, status_code=HTTP_201_CREATED)
 
     @get(
-        "/",
+        "/responses",
         guards=[requires("responses:read")],
         operation_id="listResponses",
-        summary="Stored respondents, by respondent id",
+        operation_class=ExportOperation,
+        summary="Stored respondents (JSON pages; every row as CSV or JSON Lines by Accept)",
         responses=problem_responses(401, 403, 404, 422, 429),
     )
     async def list_responses(
         self,
+        request: Request[Any, Any, Any],
         response_service: NamedDependency[ResponseService],
         survey_id: FromPath[uuid.UUID],
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> Page[ResponseOut]:
-        """A page of respondents with their answers and attributes."""
+    ) -> Response[Page[ResponseOut]]:
+        """A page of respondents with their answers and attributes, by respondent id.
+
+        ``Accept: text/csv`` or ``application/x-ndjson`` streams every respondent
+        instead (``limit`` and ``offset`` apply to JSON pages only), as the
+        ``responses.csv`` and ``responses.jsonl`` routes do.
+        """
+        wanted = export_format(request)
+        if wanted != "json":
+            return cast(
+                "Response[Page[ResponseOut]]",
+                await _export(request, response_service, survey_id, wanted),
+            )
         items, total = await response_service.page(survey_id, limit, offset)
-        return Page[ResponseOut](items=items, total=total, limit=limit, offset=offset)
+        return Response(Page[ResponseOut](items=items, total=total, limit=limit, offset=offset))
+
+    @get(
+        "/responses.csv",
+        guards=[requires("responses:read")],
+        operation_id="exportResponsesCsv",
+        response_description="Every respondent, streamed: header row, then one row each (CRLF).",
+        summary="Every stored respondent as CSV, in the layout the CSV upload takes",
+        media_type=CSV_EXPORT,
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def export_responses_csv(
+        self,
+        request: Request[Any, Any, Any],
+        response_service: NamedDependency[ResponseService],
+        survey_id: FromPath[uuid.UUID],
+    ) -> Stream:
+        """``respondent``, the item ids in the instrument's order, then the stored
+        attribute names (sorted); answers as stored, missing = empty cell; CRLF.
+
+        Uploading the file to a survey of the same instrument stores the same
+        answers and attributes. Text cells that would start a spreadsheet
+        formula (``=``, ``+``, ``-``, ``@``) get a leading ``'``.
+        """
+        return await _export(request, response_service, survey_id, "csv")
+
+    @get(
+        "/responses.jsonl",
+        guards=[requires("responses:read")],
+        operation_id="exportResponsesJsonLines",
+        response_description="Every respondent, streamed: one JSON object per line.",
+        summary="Every stored respondent as JSON Lines",
+        media_type=JSONL_EXPORT,
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def export_responses_jsonl(
+        self,
+        request: Request[Any, Any, Any],
+        response_service: NamedDependency[ResponseService],
+        survey_id: FromPath[uuid.UUID],
+    ) -> Stream:
+        """One respondent per line, shaped like the JSON page's items."""
+        return await _export(request, response_service, survey_id, "jsonl")
 
     @delete(
-        "/{respondent:str}",
+        "/responses/{respondent:str}",
         guards=[requires("responses:write")],
         operation_id="eraseRespondent",
         summary="Erase one respondent for good",
@@ -132,3 +199,25 @@ class ResponseController(Controller):
     ) -> None:
         """Delete a respondent's answers and attributes (right to erasure)."""
         await response_service.erase(survey_id, respondent)
+
+
+async def _export(
+    request: Request[Any, Any, Any],
+    response_service: ResponseService,
+    survey_id: uuid.UUID,
+    wanted: ExportFormat,
+) -> Stream:
+    """Check everything that can fail, then stream the rows from a session of their own."""
+    survey, items, attributes = await response_service.export_columns(survey_id)
+    rows = stored_rows(request.app.state.session_maker, survey.id)
+    if wanted == "csv":
+        return Stream(
+            responses_csv(rows, items, attributes),
+            media_type=CSV_EXPORT,
+            headers=download_headers(f"responses-{survey.id}.csv"),
+        )
+    return Stream(
+        responses_jsonl(rows),
+        media_type=JSONL_EXPORT,
+        headers=download_headers(f"responses-{survey.id}.jsonl"),
+    )

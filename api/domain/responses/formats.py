@@ -12,6 +12,7 @@ format goes through the same validation, transaction and idempotency rules.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from litestar import Request
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 import mes
+from api.domain.responses.exports import FORMULA_START
 from api.errors import FieldError, ProblemError
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "batch_from_csv",
     "batch_from_fhir",
     "convert_submission",
+    "undefuse",
 ]
 
 CSV = "text/csv"
@@ -46,6 +49,33 @@ def _cell(value: Any) -> Any:
     return value
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def _answer(value: Any) -> Any:
+    """A whole number written as text in a column that also holds codes is that number.
+
+    So that ``4`` is stored as 4 whichever column it came in, as JSON and FHIR
+    store it; codes and anything else stay text for validation to judge.
+    """
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
+        return int(value)
+    return value
+
+
+def undefuse(text: str) -> str:
+    """Undo the export's formula defusing: ``'=x`` (as exports write ``=x``) reads as ``=x``.
+
+    Examples
+    --------
+    >>> undefuse("'=1+1"), undefuse("'-a"), undefuse("'quoted"), undefuse("-1")
+    ('=1+1', '-a', "'quoted", '-1')
+    """
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+        return text[1:]
+    return text
+
+
 def _rows_from_frame(frame: pd.DataFrame, items: set[str]) -> list[dict[str, Any]]:
     columns = [c for c in frame.columns if c != "respondent"]
     rows = []
@@ -56,11 +86,16 @@ def _rows_from_frame(frame: pd.DataFrame, items: set[str]) -> list[dict[str, Any
             value = _cell(record[column])
             if value is None:
                 continue
-            (answers if column in items else attributes)[str(column)] = value
+            if isinstance(value, str):
+                value = undefuse(value)
+            if column in items:
+                answers[str(column)] = _answer(value)
+            else:
+                attributes[str(column)] = value
         respondent = _cell(record.get("respondent"))
         rows.append(
             {
-                "respondent": "" if respondent is None else str(respondent),
+                "respondent": "" if respondent is None else undefuse(str(respondent)),
                 "answers": answers,
                 "attributes": attributes,
             }
@@ -84,7 +119,7 @@ def batch_from_csv(body: bytes, instrument: mes.Instrument) -> tuple[dict[str, A
     from mes.io.csv import CsvFormatError, read_responses_csv
 
     try:
-        parsed = read_responses_csv(body, name="request body")
+        parsed = read_responses_csv(body, name="request body", items=instrument.item_ids)
     except CsvFormatError as exc:
         raise ProblemError(
             422, str(exc), errors=[FieldError(row=None, field="body", message=str(exc))]
@@ -115,13 +150,27 @@ def batch_from_fhir(body: bytes, instrument: mes.Instrument) -> dict[str, Any]:
                 FieldError(
                     row=p.resource,
                     field=p.path,
+                    resource_id=p.resource_id,
+                    link_id=p.link_id,
                     value=p.value if isinstance(p.value, (str, int, float, bool)) else None,
-                    message=f"{p.message} Fix: {p.fix}",
+                    message=f"{_where(p)}{p.message} Fix: {p.fix}",
                 )
                 for p in exc.problems
             ],
         ) from None
     return {"responses": _rows_from_frame(frame, set(instrument.item_ids))}
+
+
+def _where(problem: Any) -> str:
+    """``resource 1 (id 'qr-1'), linkId 'mes01': `` -- the message names both."""
+    if problem.resource is None:
+        return ""
+    where = f"resource {problem.resource}"
+    if problem.resource_id is not None:
+        where += f" (id {problem.resource_id!r})"
+    if problem.link_id is not None:
+        where += f", linkId {problem.link_id!r}"
+    return where + ": "
 
 
 async def convert_submission(request: Request[Any, Any, Any], media_type: str) -> None:

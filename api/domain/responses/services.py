@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import Survey, SurveyResponse
+from api.domain.responses.exports import attribute_names, by_respondent
 from api.domain.responses.schemas import BatchResult, ResponseIn, ResponseOut
 from api.domain.responses.validation import batch_problems
 from api.domain.surveys.services import SurveyService
@@ -112,7 +113,7 @@ class ResponseService:
         rows = await self.session.scalars(
             select(SurveyResponse)
             .where(SurveyResponse.survey_id == survey.id)
-            .order_by(SurveyResponse.respondent)
+            .order_by(by_respondent(self.session))
             .limit(limit)
             .offset(offset)
         )
@@ -125,6 +126,12 @@ class ResponseService:
             )
             for r in rows
         ], total
+
+    async def export_columns(self, survey_id: uuid.UUID) -> tuple[Survey, list[str], list[str]]:
+        """A survey (404 if not the tenant's), its item ids and its stored attribute names."""
+        survey = await self.surveys.get_model(survey_id)
+        instrument = await self.surveys.instrument_of(survey)
+        return survey, list(instrument.item_ids), await attribute_names(self.session, survey.id)
 
     async def erase(self, survey_id: uuid.UUID, respondent: str) -> None:
         """Delete one respondent's row for good; 404 if there is none."""
@@ -142,7 +149,7 @@ class ResponseService:
         rows = await self.session.execute(
             select(SurveyResponse.respondent, SurveyResponse.answers, SurveyResponse.attributes)
             .where(SurveyResponse.survey_id == survey.id)
-            .order_by(SurveyResponse.respondent)
+            .order_by(by_respondent(self.session))
         )
         return [(r, a, t) for r, a, t in rows.all()]
 

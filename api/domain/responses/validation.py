@@ -90,6 +90,18 @@ def batch_problems(
                         f"version {instrument.version!r}; items: {_list(instrument.item_ids)}.",
                     )
                 )
+        for name, value in row.attributes.items():
+            if name in items or name == "respondent":
+                problems.append(
+                    FieldError(
+                        row=i,
+                        field=f"attributes.{name}",
+                        value=value,
+                        message=f"an attribute cannot be named {name!r}: that is "
+                        + ("an item id" if name in items else "the respondent id column")
+                        + " of the CSV layout; rename the attribute.",
+                    )
+                )
         problems.extend(_attribute_problems(i, row.attributes, declared_attributes))
 
     try:

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
+from api.auth import Principal
 from api.auth.guards import any_key, requires
 from api.domain.pagination import Limit, Offset
+from api.domain.responses.exports import (
+    CSV_EXPORT,
+    FHIR_EXPORT,
+    JSONL_EXPORT,
+    ExportFormat,
+    download_headers,
+    export_format,
+)
+from api.domain.scores.exports import (
+    IncludeAttributes,
+    ScoreExportOperation,
+    check_attribute_access,
+    scores_csv,
+    scores_fhir,
+    scores_jsonl,
+)
 from api.domain.scores.schemas import ReliabilityReport, ScorePage, ScoreRequest, ScoreResult
 from api.domain.scores.services import ScoringService
-from api.errors import problem_responses
+from api.errors import ProblemError, problem_responses
 
 __all__ = ["ScoreController"]
 
@@ -27,18 +46,98 @@ class ScoreController(Controller):
         "/surveys/{survey_id:uuid}/scores",
         guards=[requires("reports:read")],
         operation_id="listScores",
-        summary="Per-respondent scale scores (paginated)",
+        operation_class=ScoreExportOperation,
+        summary="Per-respondent scale scores (JSON pages; every row as CSV, JSON Lines or "
+        "FHIR by Accept)",
         responses=problem_responses(401, 403, 404, 422, 429),
     )
     async def list_scores(
         self,
+        request: Request[Any, Any, Any],
         scoring_service: NamedDependency[ScoringService],
+        principal: NamedDependency[Principal],
         survey_id: FromPath[uuid.UUID],
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> ScorePage:
-        """Each respondent's score, percent and answered count on every scale."""
-        return await scoring_service.survey_scores(survey_id, limit, offset)
+        attributes: IncludeAttributes = False,
+    ) -> Response[ScorePage]:
+        """Each respondent's score, percent and answered count on every scale.
+
+        ``Accept: text/csv``, ``application/x-ndjson`` or ``application/fhir+json``
+        streams every respondent instead (``limit`` and ``offset`` apply to JSON
+        pages only), as the ``scores.csv``, ``scores.jsonl`` and ``scores.fhir``
+        routes do.
+        """
+        check_attribute_access(principal, attributes)
+        wanted = export_format(request, fhir=True)
+        if wanted != "json":
+            stream = await _export(scoring_service, survey_id, wanted, attributes)
+            return cast("Response[ScorePage]", stream)
+        page = await scoring_service.survey_scores(
+            survey_id, limit, offset, attributes=attributes
+        )
+        return Response(page)
+
+    @get(
+        "/surveys/{survey_id:uuid}/scores.csv",
+        guards=[requires("reports:read")],
+        operation_id="exportScoresCsv",
+        response_description="Every respondent, streamed: header row, then one row each (CRLF).",
+        summary="Every respondent's scores as CSV (the columns of `mes score`)",
+        media_type=CSV_EXPORT,
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def export_scores_csv(
+        self,
+        scoring_service: NamedDependency[ScoringService],
+        principal: NamedDependency[Principal],
+        survey_id: FromPath[uuid.UUID],
+        attributes: IncludeAttributes = False,
+    ) -> Stream:
+        """``respondent``, then ``<scale>``, ``<scale>_pct``, ``<scale>_answered`` per
+        scale; an unscorable scale is an empty cell. Attribute columns (sorted) only
+        with ``attributes=true``.
+        """
+        check_attribute_access(principal, attributes)
+        return await _export(scoring_service, survey_id, "csv", attributes)
+
+    @get(
+        "/surveys/{survey_id:uuid}/scores.jsonl",
+        guards=[requires("reports:read")],
+        operation_id="exportScoresJsonLines",
+        response_description="Every respondent, streamed: one JSON page item per line.",
+        summary="Every respondent's scores as JSON Lines",
+        media_type=JSONL_EXPORT,
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def export_scores_jsonl(
+        self,
+        scoring_service: NamedDependency[ScoringService],
+        principal: NamedDependency[Principal],
+        survey_id: FromPath[uuid.UUID],
+        attributes: IncludeAttributes = False,
+    ) -> Stream:
+        """One JSON page item per line."""
+        check_attribute_access(principal, attributes)
+        return await _export(scoring_service, survey_id, "jsonl", attributes)
+
+    @get(
+        "/surveys/{survey_id:uuid}/scores.fhir",
+        guards=[requires("reports:read")],
+        operation_id="exportScoresFhir",
+        response_description="A FHIR R4 Bundle (collection) of Observations, streamed.",
+        summary="Every respondent's scores as a FHIR R4 Bundle of Observations",
+        media_type=FHIR_EXPORT,
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def export_scores_fhir(
+        self, scoring_service: NamedDependency[ScoringService], survey_id: FromPath[uuid.UUID]
+    ) -> Stream:
+        """One Observation per respondent and scale: ``code`` the scale, ``subject``
+        the respondent's identifier, ``valueQuantity`` the score, components for
+        the percent and the items answered; ``dataAbsentReason`` when unscorable.
+        """
+        return await _export(scoring_service, survey_id, "fhir", False)
 
     @get(
         "/surveys/{survey_id:uuid}/reliability",
@@ -68,3 +167,34 @@ class ScoreController(Controller):
         return await scoring_service.score_stateless(
             data.instrument, data.instrument_version, data.responses
         )
+
+
+async def _export(
+    scoring_service: ScoringService,
+    survey_id: uuid.UUID,
+    wanted: ExportFormat,
+    attributes: bool,
+) -> Stream:
+    """Score the whole survey (404 before the first byte), then stream the rows."""
+    scored = await scoring_service.scored_survey(survey_id)
+    if wanted == "csv":
+        return Stream(
+            scores_csv(scored, attributes),
+            media_type=CSV_EXPORT,
+            headers=download_headers(f"scores-{scored.survey.id}.csv"),
+        )
+    if wanted == "fhir":
+        if attributes:
+            raise ProblemError(
+                422, "the FHIR export never carries attributes; drop attributes=true"
+            )
+        return Stream(
+            scores_fhir(scored),
+            media_type=FHIR_EXPORT,
+            headers=download_headers(f"scores-{scored.survey.id}.fhir.json"),
+        )
+    return Stream(
+        scores_jsonl(scored, attributes),
+        media_type=JSONL_EXPORT,
+        headers=download_headers(f"scores-{scored.survey.id}.jsonl"),
+    )

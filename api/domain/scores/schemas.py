@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.domain.responses.schemas import ResponseIn
+from api.domain.responses.schemas import AttributeValue, ResponseIn
 
 __all__ = [
     "ReliabilityReport",
@@ -31,6 +31,11 @@ class ScoreRow(BaseModel):
 
     respondent: str
     scores: dict[str, ScaleScore] = Field(description="Scale id -> score.")
+    attributes: dict[str, AttributeValue] | None = Field(
+        default=None,
+        description="The respondent's attributes, only when asked for with attributes=true "
+        "(which needs the responses:read scope as well).",
+    )
 
 
 class ScorePage(BaseModel):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import mes
+from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
 from api.domain.responses.schemas import ResponseIn
 from api.domain.responses.services import ResponseService
@@ -24,7 +26,7 @@ from api.domain.scores.schemas import (
 )
 from api.errors import ProblemError
 
-__all__ = ["ScoringService", "score_rows"]
+__all__ = ["ScoredSurvey", "ScoringService", "rows_of", "score_rows", "score_table"]
 
 
 def _f(x: float) -> float | None:
@@ -45,10 +47,25 @@ def score_rows(
     """
     if not respondents:
         return []
-    table = mes.score(instrument, answer_frame(instrument, answers), errors="missing")
+    return rows_of(score_table(instrument, answers), respondents, start, stop)
+
+
+def score_table(instrument: mes.Instrument, answers: Sequence[dict[str, Any]]) -> mes.ScoreTable:
+    """:func:`mes.score` of stored answers (already validated when they were stored)."""
+    return mes.score(instrument, answer_frame(instrument, answers), errors="missing")
+
+
+def rows_of(
+    table: mes.ScoreTable,
+    respondents: Sequence[str],
+    start: int = 0,
+    stop: int | None = None,
+    attributes: Sequence[dict[str, Any]] | None = None,
+) -> list[ScoreRow]:
+    """Rows ``start:stop`` of a score table (with each respondent's attributes if given)."""
     scores, percent, answered = table.score_matrix, table.percent_matrix, table.answered_matrix
     stop = len(respondents) if stop is None else min(stop, len(respondents))
-    scale_ids = instrument.scale_ids
+    scale_ids = table.scale_ids
     rows = []
     for i in range(start, stop):
         rows.append(
@@ -62,9 +79,21 @@ def score_rows(
                     )
                     for j, s in enumerate(scale_ids)
                 },
+                attributes=None if attributes is None else attributes[i],
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ScoredSurvey:
+    """Every stored respondent of a survey, scored (``table`` is None when there are none)."""
+
+    survey: Survey
+    instrument: mes.Instrument
+    respondents: list[str]
+    attributes: list[dict[str, Any]]
+    table: mes.ScoreTable | None
 
 
 class ScoringService:
@@ -74,21 +103,47 @@ class ScoringService:
         self.responses = responses
         self.instruments = instruments
 
-    async def survey_scores(self, survey_id: uuid.UUID, limit: int, offset: int) -> ScorePage:
-        """A page of respondents' scores, ordered by respondent id."""
+    async def scored_survey(self, survey_id: uuid.UUID) -> ScoredSurvey:
+        """Every respondent of a survey (404 if not the tenant's), scored together.
+
+        The whole survey is scored at once: median or mean imputation is defined
+        on all of its data, so a page or an export gives the same numbers.
+        """
         survey = await self.responses.surveys.get_model(survey_id)
         instrument = await self.responses.surveys.instrument_of(survey)
         stored = await self.responses.answers_of(survey)
-        rows = score_rows(
-            instrument, [r for r, _, _ in stored], [a for _, a, _ in stored], offset, offset + limit
+        table = score_table(instrument, [a for _, a, _ in stored]) if stored else None
+        return ScoredSurvey(
+            survey=survey,
+            instrument=instrument,
+            respondents=[r for r, _, _ in stored],
+            attributes=[t or {} for _, _, t in stored],
+            table=table,
+        )
+
+    async def survey_scores(
+        self, survey_id: uuid.UUID, limit: int, offset: int, *, attributes: bool = False
+    ) -> ScorePage:
+        """A page of respondents' scores, ordered by respondent id."""
+        scored = await self.scored_survey(survey_id)
+        rows = (
+            []
+            if scored.table is None
+            else rows_of(
+                scored.table,
+                scored.respondents,
+                offset,
+                offset + limit,
+                scored.attributes if attributes else None,
+            )
         )
         return ScorePage(
-            survey=str(survey.id),
-            instrument=instrument.id,
-            instrument_version=instrument.version,
-            scales=list(instrument.scale_ids),
+            survey=str(scored.survey.id),
+            instrument=scored.instrument.id,
+            instrument_version=scored.instrument.version,
+            scales=list(scored.instrument.scale_ids),
             items=rows,
-            total=len(stored),
+            total=len(scored.respondents),
             limit=limit,
             offset=offset,
         )

@@ -1,0 +1,1 @@
+"""Benchmarks: comparison sets from stored surveys and uploaded norm tables."""

@@ -1,0 +1,217 @@
+"""Streamed exports of a survey's scores: CSV and JSON Lines (every respondent).
+
+CSV columns are those of ``mes score -o scores.csv``: ``respondent``, then for
+every scale (the instrument's scale order) ``<scale>``, ``<scale>_pct`` and
+``<scale>_answered``; an unscorable scale is an empty cell; floats at full
+precision. JSON Lines: one item of the JSON page per line. FHIR: a Bundle of
+Observations, one per respondent and scale (:func:`scores_fhir`), never with
+attributes.
+
+Attributes
+----------
+A respondent's attributes (site, specialty, grade ...) next to their scores
+are personal data: with them, a ``reports:read`` key could average the scores
+of a group of two and undo the small-group suppression of the reports. They are
+left out unless asked for (``attributes=true``), and asking needs the
+``responses:read`` scope too, which already reads every respondent's attributes
+and answers, so the export discloses nothing the key could not read anyway.
+
+The whole survey is scored before the first byte (median or mean imputation is
+defined on all of its data); only the writing is streamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+from litestar.params import QueryParameter
+
+from api.auth import Principal
+from api.domain.responses.exports import (
+    CHUNK_ROWS,
+    FHIR_EXPORT,
+    ExportOperation,
+    csv_line,
+    safe_cell,
+)
+from api.domain.scores.services import ScoredSurvey, rows_of
+from api.errors import ProblemError
+
+__all__ = [
+    "FHIR_EXPORT",
+    "IncludeAttributes",
+    "ScoreExportOperation",
+    "check_attribute_access",
+    "scores_csv",
+    "scores_fhir",
+    "scores_jsonl",
+]
+
+IncludeAttributes = Annotated[
+    bool,
+    QueryParameter(
+        description="Add each respondent's attributes (personal data: needs the "
+        "responses:read scope as well as reports:read).",
+    ),
+]
+
+
+def check_attribute_access(principal: Principal, include: bool) -> None:
+    """403 when attributes are asked for by a key that cannot read responses."""
+    if include and not principal.has("responses:read"):
+        raise ProblemError(
+            403,
+            "attributes=true joins each respondent's attributes to their scores, which needs "
+            "the scope 'responses:read' as well as 'reports:read'; the key has: "
+            f"{', '.join(sorted(principal.scopes)) or 'none'}. Group results without it: "
+            "GET /v1/surveys/{id}/report?by=...",
+        )
+
+
+def _attribute_names(scored: ScoredSurvey) -> list[str]:
+    return sorted({name for attrs in scored.attributes for name in attrs})
+
+
+async def scores_csv(scored: ScoredSurvey, include_attributes: bool) -> AsyncIterator[str]:
+    """The CSV export, header first, then chunks of rows."""
+    scales = list(scored.instrument.scale_ids)
+    names = _attribute_names(scored) if include_attributes else []
+    header = ["respondent"]
+    for scale in scales:
+        header += [scale, f"{scale}_pct", f"{scale}_answered"]
+    yield csv_line([*header, *names])
+    table = scored.table
+    if table is None:
+        return
+    scores, percent, answered = table.score_matrix, table.percent_matrix, table.answered_matrix
+    for start in range(0, len(scored.respondents), CHUNK_ROWS):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        for i in range(start, min(start + CHUNK_ROWS, len(scored.respondents))):
+            cells = [safe_cell(scored.respondents[i])]
+            for j in range(len(scales)):
+                cells += [
+                    safe_cell(float(scores[i, j])),
+                    safe_cell(float(percent[i, j])),
+                    str(int(answered[i, j])),
+                ]
+            attrs = scored.attributes[i]
+            cells += [safe_cell(attrs.get(name)) for name in names]
+            writer.writerow(cells)
+        yield buffer.getvalue()
+
+
+async def scores_jsonl(scored: ScoredSurvey, include_attributes: bool) -> AsyncIterator[str]:
+    """The JSON Lines export: one JSON page item per line."""
+    if scored.table is None:
+        return
+    attributes = scored.attributes if include_attributes else None
+    exclude = None if include_attributes else {"attributes"}
+    for start in range(0, len(scored.respondents), CHUNK_ROWS):
+        rows = rows_of(scored.table, scored.respondents, start, start + CHUNK_ROWS, attributes)
+        yield "".join(row.model_dump_json(exclude=exclude) + "\n" for row in rows)
+
+
+_DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+_UCUM = "http://unitsofmeasure.org"
+
+
+def _observation(scored: ScoredSurvey, i: int, j: int, scale: str) -> dict[str, Any]:
+    table = scored.table
+    assert table is not None
+    instrument = scored.instrument
+    score = float(table.score_matrix[i, j])
+    answered = int(table.answered_matrix[i, j])
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {
+            "coding": [
+                {
+                    "system": f"urn:mes:instrument:{instrument.id}:{instrument.version}",
+                    "code": scale,
+                }
+            ],
+            "text": instrument.scale(scale).title or scale,
+        },
+        "subject": {
+            "identifier": {
+                "system": f"urn:mes:survey:{scored.survey.id}:respondent",
+                "value": scored.respondents[i],
+            }
+        },
+        "component": [
+            {"code": {"text": "items answered"}, "valueInteger": answered},
+        ],
+    }
+    if math.isnan(score):
+        resource["dataAbsentReason"] = {
+            "coding": [{"system": _DATA_ABSENT, "code": "unknown"}],
+            "text": f"too few items answered ({answered}; the scale needs "
+            f"{instrument.min_answered_count(scale)})",
+        }
+    else:
+        resource["valueQuantity"] = {"value": score, "unit": "score"}
+        resource["component"].insert(
+            0,
+            {
+                "code": {"text": "percent of the scale range"},
+                "valueQuantity": {
+                    "value": float(table.percent_matrix[i, j]),
+                    "unit": "%",
+                    "system": _UCUM,
+                    "code": "%",
+                },
+            },
+        )
+    return resource
+
+
+async def scores_fhir(scored: ScoredSurvey) -> AsyncIterator[str]:
+    """A FHIR R4 Bundle (type collection): one Observation per respondent and scale.
+
+    ``code`` names the scale (system ``urn:mes:instrument:<id>:<version>``),
+    ``subject.identifier`` the respondent, ``valueQuantity`` the score, with
+    components for the percent and the items answered; an unscorable scale has
+    a ``dataAbsentReason`` instead of a value. Streamed an entry at a time.
+    """
+    yield '{"resourceType":"Bundle","type":"collection","entry":['
+    if scored.table is not None:
+        scales = list(scored.instrument.scale_ids)
+        per_chunk = max(1, CHUNK_ROWS // len(scales))  # about CHUNK_ROWS Observations
+        first = True
+        n = len(scored.respondents)
+        for start in range(0, n, per_chunk):
+            parts = []
+            for i in range(start, min(start + per_chunk, n)):
+                for j, scale in enumerate(scales):
+                    entry = {"resource": _observation(scored, i, j, scale)}
+                    parts.append(("" if first else ",") + json.dumps(entry, ensure_ascii=False))
+                    first = False
+            yield "".join(parts)
+    yield "]}"
+
+
+@dataclass
+class ScoreExportOperation(ExportOperation):
+    """The scores list: JSON pages, or every row as CSV, JSON Lines or a FHIR Bundle."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content[FHIR_EXPORT] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    description="A FHIR R4 Bundle (collection) of Observations, one per "
+                    "respondent and scale; never with attributes.",
+                    required=["resourceType"],
+                )
+            )

@@ -1,0 +1,1 @@
+"""Share links: signed, expiring, read-only links to one report."""

@@ -1,0 +1,138 @@
+"""Share links: ``/v1/surveys/{id}/report/shares``, ``/v1/shares`` and the public
+``/shared/{token}`` page (no key)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Principal
+from api.auth.guards import requires
+from api.domain.reports.html import html_response
+from api.domain.shares.schemas import ShareCreate, ShareRead
+from api.domain.shares.services import ShareService, shared_report
+from api.domain.shares.signing import signing_key
+from api.errors import problem_responses
+
+__all__ = ["ShareController", "SharedReportController"]
+
+
+async def provide_key(request: Request[Any, Any, Any]) -> bytes:
+    """The share-link signing key (read, or made, in a session of its own; cached)."""
+    state = request.app.state
+    key = state.get("share_signing_key")
+    if key is None:
+        async with state.session_maker() as session:
+            key = await signing_key(session, state.settings)
+        state["share_signing_key"] = key
+    return bytes(key)
+
+
+async def provide_shares(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+    share_key: NamedDependency[bytes],
+) -> ShareService:
+    """Share links of the caller's tenant."""
+    return ShareService(db_session, principal.tenant_id, request.app.state.settings, share_key)
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url)
+
+
+class ShareController(Controller):
+    """Signed, expiring, read-only links to one report."""
+
+    path = "/"
+    tags = ["shares"]  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "share_key": Provide(provide_key),
+        "share_service": Provide(provide_shares),
+    }
+
+    @post(
+        "/surveys/{survey_id:uuid}/report/shares",
+        guards=[requires("reports:read")],
+        operation_id="createReportShare",
+        summary="Create a share link to this report",
+        status_code=201,
+        responses=problem_responses(401, 403, 404, 415, 429),
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        share_service: NamedDependency[ShareService],
+        survey_id: FromPath[uuid.UUID],
+        data: JSONBody[ShareCreate],
+    ) -> ShareRead:
+        """``{id, url, expires_at, ...}``: ``url`` opens the report's HTML page without a key
+        until it expires (410 afterwards) or is revoked (404 afterwards).
+
+        The token in the URL is the link's id and expiry signed with HMAC-SHA256 under
+        ``MES_SECRET_KEY`` (or a key the service generated and keeps in its database).
+        The page applies at least the service's ``MES_MIN_GROUP_SIZE``.
+        """
+        return await share_service.create(survey_id, data, _base_url(request))
+
+    @get(
+        "/shares",
+        guards=[requires("reports:read")],
+        operation_id="listShares",
+        summary="The tenant's share links",
+        responses=problem_responses(401, 403, 429),
+    )
+    async def list_shares(
+        self, request: Request[Any, Any, Any], share_service: NamedDependency[ShareService]
+    ) -> list[ShareRead]:
+        """Every link, newest first, with its state (active, expired, revoked)."""
+        return await share_service.list_shares(_base_url(request))
+
+    @delete(
+        "/shares/{share_id:uuid}",
+        guards=[requires("reports:read")],
+        operation_id="revokeShare",
+        summary="Revoke a share link",
+        responses=problem_responses(401, 403, 404, 429),
+    )
+    async def revoke(
+        self, share_service: NamedDependency[ShareService], share_id: FromPath[uuid.UUID]
+    ) -> None:
+        """204; the link answers 404 from now on."""
+        await share_service.revoke(share_id)
+
+
+class SharedReportController(Controller):
+    """The public page of a share link (no API key)."""
+
+    path = "/shared"
+    tags = ["shares"]  # noqa: RUF012
+    dependencies = {"share_key": Provide(provide_key)}  # noqa: RUF012
+
+    @get(
+        "/{token:str}",
+        operation_id="getSharedReport",
+        summary="The report of a share link, as HTML (no key needed)",
+        media_type=MediaType.HTML,
+        security=[],
+        responses=problem_responses(404, 410),
+    )
+    async def shared(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        share_key: NamedDependency[bytes],
+        token: FromPath[str],
+    ) -> Response[str]:
+        """The one report the link was made for. 404 when the token is unknown, forged or
+        revoked; 410 when it expired."""
+        result = await shared_report(db_session, request.app.state.settings, share_key, token)
+        response = html_response(result)
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        return response
