@@ -178,12 +178,8 @@ class ReportService:
             raise ProblemError(422, str(exc)) from None
         reliability = None
         if loaded.n >= max(2, threshold):
-            from api.domain.scores.reliability import library_reliability
-
-            full = library_reliability()
-            if full is not None:
-                with np.errstate(all="ignore"):
-                    reliability = full(loaded.instrument, loaded.frame, errors="missing")
+            with np.errstate(all="ignore"):
+                reliability = mes.reliability(loaded.instrument, loaded.frame, errors="missing")
         change = None
         if options.previous is not None:
             change, _ = await self._compare(options.previous, loaded, by, threshold, "previous")

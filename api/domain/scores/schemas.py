@@ -75,5 +75,5 @@ class ReliabilityReport(BaseModel):
     instrument: str
     instrument_version: str
     n: int = Field(description="Respondents stored.")
-    method: str = Field(description="mes.reliability, or the minimal fallback.")
+    method: str = Field(description="How it was computed: mes.reliability (psych::alpha).")
     scales: dict[str, dict[str, Any]]

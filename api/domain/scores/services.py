@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import mes
 from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
@@ -159,14 +157,13 @@ class ScoringService:
                 f"reliability needs at least 2 respondents; survey {survey_id} has {len(stored)}",
             )
         frame = answer_frame(instrument, [a for _, a, _ in stored])
-        with np.errstate(all="ignore"):
-            method, scales = reliability_payload(instrument, frame)
+        scales = reliability_payload(instrument, frame)
         return ReliabilityReport(
             survey=str(survey.id),
             instrument=instrument.id,
             instrument_version=instrument.version,
             n=len(stored),
-            method=method,
+            method="mes.reliability",
             scales=scales,
         )
 
