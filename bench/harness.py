@@ -33,6 +33,22 @@ class Result:
         return {**asdict(self), "ratio": self.ratio}
 
 
+def best_of_interleaved(fns: dict[str, Callable[[], object]], repeat: int = 5) -> dict[str, float]:
+    """Best time of each function, run in turn round after round.
+
+    Interleaving spreads a burst of load from other processes over all of them, so the
+    ratios between them stay fair on a shared machine.
+    """
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     """Best wall-clock time of ``repeat`` calls (the least disturbed by other load)."""
     times = []

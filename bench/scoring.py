@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 import mes
-from bench.harness import Result, best_of
+from bench.harness import Result, best_of_interleaved
 
 
 def simulated_answers(n: int, instrument: mes.Instrument, missing: float = 0.05,
@@ -57,10 +57,13 @@ def run(quick: bool) -> list[Result]:
     peak = tracemalloc.get_traced_memory()[1] / answers.nbytes
     tracemalloc.stop()
 
-    t_numpy = best_of(lambda: numpy_baseline(inst, answers))
-    t_pandas = best_of(lambda: pandas_baseline(inst, frame))
-    t_array = best_of(lambda: mes.score(inst, answers))
-    t_frame = best_of(lambda: mes.score(inst, frame))
+    t = best_of_interleaved({
+        "numpy": lambda: numpy_baseline(inst, answers),
+        "pandas": lambda: pandas_baseline(inst, frame),
+        "array": lambda: mes.score(inst, answers),
+        "frame": lambda: mes.score(inst, frame),
+    })
+    t_numpy, t_pandas, t_array, t_frame = t["numpy"], t["pandas"], t["array"], t["frame"]
     size = f"{n:,} x 30, 5% missing"
     return [
         Result("scoring", "mes.score(ndarray)", t_array, "tight numpy", t_numpy, "<= 2x", size),
