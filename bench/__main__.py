@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bench.harness import Result
 
-AREAS = ["scoring", "reliability", "groups"]
+AREAS = ["scoring", "reliability", "groups", "api_ingest", "api_report", "api_load"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,142 @@
+"""API ingest: JSON batches of 1,000 MES responses posted to a real ``mes serve``.
+
+For each backend (a fresh temporary SQLite file; a throwaway PostgreSQL database,
+dropped afterwards) the client posts pre-encoded batches of 1,000 respondents, one
+request at a time (httpx, a bounded loop), each to a fresh survey, and reports
+responses per second. The baseline, in the same process, stores the same rows in
+a table of the same shape with the same pragmas, one transaction per 1,000 rows:
+- SQLite: ``sqlite3`` ``executemany`` into a copy of the server's database
+  (``VACUUM INTO``: same schema, indexes, foreign keys);
+- PostgreSQL: asyncpg ``copy_records_to_table`` into ``survey_response``'s twin
+  (``LIKE ... INCLUDING ALL`` plus its foreign key) in the same throwaway database.
+The baseline starts from the parsed rows (dicts) and includes the JSON encoding of
+answers and attributes, the ids and timestamps: the least work of storing them.
+
+Targets: >= 20,000 responses/s and <= 4x the baseline (SQLite); >= 20,000/s (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.api_common import (
+    load_average,
+    post_batches,
+    postgres_available,
+    shared_server,
+    simulated_rows,
+)
+from bench.harness import Result
+
+BATCH = 1_000
+
+
+def _rows_for_baseline(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [records[i: i + BATCH] for i in range(0, len(records), BATCH)]
+
+
+def sqlite_baseline(path: Path, survey: str, batches: list[list[dict[str, Any]]]) -> float:
+    """Seconds to store the rows with sqlite3 executemany, one transaction per batch."""
+    con = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000",
+                   "synchronous=NORMAL"):
+        con.execute(f"PRAGMA {pragma}")
+    survey_id = uuid.UUID(survey).bytes
+    sql = ("INSERT INTO survey_response (id, survey_id, respondent, answers, attributes, "
+           "sa_orm_sentinel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    start = time.perf_counter()
+    for batch in batches:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        con.execute("BEGIN")
+        con.executemany(sql, [
+            (uuid.uuid4().bytes, survey_id, r["respondent"], json.dumps(r["answers"]),
+             json.dumps(r["attributes"]), None, now, now) for r in batch])
+        con.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+async def postgres_baseline(dsn: str, survey: str, batches: list[list[dict[str, Any]]]) -> float:
+    """Seconds to store the rows with asyncpg copy_records_to_table, one transaction per batch."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS baseline_response (LIKE survey_response INCLUDING ALL);"
+            "ALTER TABLE baseline_response DROP CONSTRAINT IF EXISTS baseline_fk;"
+            "ALTER TABLE baseline_response ADD CONSTRAINT baseline_fk FOREIGN KEY (survey_id) "
+            "REFERENCES survey (id) ON DELETE CASCADE")
+        survey_id = uuid.UUID(survey)
+        columns = ["id", "survey_id", "respondent", "answers", "attributes", "sa_orm_sentinel",
+                   "created_at", "updated_at"]
+        start = time.perf_counter()
+        for batch in batches:
+            now = dt.datetime.now(dt.UTC)
+            async with conn.transaction():
+                await conn.copy_records_to_table("baseline_response", columns=columns, records=[
+                    (uuid.uuid4(), survey_id, r["respondent"], json.dumps(r["answers"]),
+                     json.dumps(r["attributes"]), None, now, now) for r in batch])
+        return time.perf_counter() - start
+    finally:
+        await conn.close()
+
+
+def measure(backend: str, n: int, repeat: int) -> Result:
+    api_times: list[float] = []
+    base_times: list[float] = []
+    first_last: list[tuple[float, float]] = []
+    server = shared_server(backend)
+    baseline_survey = server.create_survey("baseline")
+    copy: Path | None = None
+    if backend == "sqlite":
+        assert server.sqlite_path is not None
+        copy = server.sqlite_path.with_name("baseline.sqlite3")
+        copy.unlink(missing_ok=True)
+        with sqlite3.connect(server.sqlite_path) as con:
+            con.execute("VACUUM INTO ?", (str(copy),))
+    for run in range(repeat):
+        rows = simulated_rows(n, seed=10 + run, prefix=f"run{run}-")
+        bodies = rows.batches(BATCH)
+        survey = server.create_survey(f"ingest {run}")
+        latencies: list[float] = []
+        api_times.append(asyncio.run(post_batches(server, survey, bodies,
+                                                  latencies=latencies)))
+        first_last.append((latencies[0], latencies[-1]))
+        batches = _rows_for_baseline(list(rows.records()))
+        if copy is not None:
+            base_times.append(sqlite_baseline(copy, baseline_survey, batches))
+        else:
+            dsn = server.database_url.replace("postgresql+asyncpg", "postgresql")
+            base_times.append(asyncio.run(postgres_baseline(dsn, baseline_survey, batches)))
+    best, worst = min(api_times), max(api_times)
+    base = min(base_times)
+    if backend == "sqlite":
+        name, baseline, target = ("POST JSON batches, SQLite", "sqlite3 executemany",
+                                  ">= 20,000/s and <= 4x")
+    else:
+        name, baseline, target = ("POST JSON batches, PostgreSQL", "asyncpg copy_records_to_table",
+                                  ">= 20,000/s")
+    extra = (f"{n / best:,.0f} responses/s (spread {n / worst:,.0f}-{n / best:,.0f} over "
+             f"{repeat} runs of {n:,}); baseline {n / base:,.0f}/s; first/last batch "
+             f"{first_last[-1][0] * 1e3:.0f}/{first_last[-1][1] * 1e3:.0f} ms; {load_average()}")
+    return Result("api_ingest", name, best, baseline, base, target, extra)
+
+
+def run(quick: bool) -> list[Result]:
+    n, repeat = (3_000, 2) if quick else (20_000, 3)
+    results = [measure("sqlite", n, repeat)]
+    why = postgres_available()
+    if why is None:
+        results.append(measure("postgresql", n, repeat))
+    else:
+        print(f"api_ingest: PostgreSQL skipped ({why})")
+    return results
