@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel, Field
 
@@ -198,8 +198,23 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
         detail = f"{request.method} is not allowed on {request.url.path}"
     if status == 413 and detail in ("Request Entity Too Large", None, ""):
         detail = "the request body is too large"
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        detail = f"the request body is not valid JSON: {detail}"
     headers = dict(exc.headers or {})
     return problem_response(request, status, detail, headers=headers)
+
+
+def _recursion_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A body nested too deeply for the JSON decoder is the client's error (400), not a 500."""
+    message = str(exc)
+    if "deserializing" in message or "decoding" in message:
+        return problem_response(
+            request,
+            400,
+            "the request body is not valid JSON: it is nested too deeply to read "
+            f"({message})",
+        )
+    return _internal_error_handler(request, exc)
 
 
 def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -217,6 +232,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ProblemError: _problem_error_handler,
     ValidationException: _validation_handler,
     HTTPException: _http_exception_handler,
+    RecursionError: _recursion_handler,
     Exception: _internal_error_handler,
 }
 

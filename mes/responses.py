@@ -213,6 +213,7 @@ def _frame_from_mapping(mapping: Mapping[Any, Any]) -> pd.DataFrame:
 # ----- columns -> float64 ---------------------------------------------------------------
 
 _BLOCK_ROWS = 16_384  # rows checked at a time: keeps the temporaries in cache
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "integer-na", "empty"})
 
 
 def _convert_column(column: Any, codes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -223,6 +224,10 @@ def _convert_column(column: Any, codes: Mapping[str, int]) -> tuple[np.ndarray, 
     if not isinstance(array, pd.Series) and array.dtype.kind in "iuf":
         return array.astype(np.float64), None
     obj = pd.Series(array, dtype=object)
+    # Python numbers and gaps only (JSON answers, stored rows): convert in C, no text handling.
+    # infer_dtype scans in Cython and tells booleans and strings apart from numbers.
+    if pd.api.types.infer_dtype(obj, skipna=True) in _NUMBER_KINDS:
+        return obj.to_numpy(dtype=np.float64, na_value=np.nan), None
     is_bool = obj.map(type).isin([bool, np.bool_]).to_numpy()
     text = obj.astype(str).str.strip()
     missing = obj.isna().to_numpy() | (text == "").to_numpy()

@@ -62,8 +62,10 @@ def _csv(frame: Any) -> Response[str]:
     return Response(frame.to_csv(index=False), media_type=CSV)
 
 
-def _options(previous: uuid.UUID | None, benchmark: str | None) -> ReportOptions:
-    return ReportOptions(previous=previous, benchmark=benchmark)
+def _options(
+    previous: uuid.UUID | None, benchmark: str | None, *, html: bool = False
+) -> ReportOptions:
+    return ReportOptions(previous=previous, benchmark=benchmark, reliability=html)
 
 
 def _other_id(other: str) -> tuple[uuid.UUID, bool]:
@@ -114,7 +116,11 @@ class ReportController(Controller):
         wanted = request.accept.best_match(
             [MediaType.JSON, "text/csv", MediaType.HTML], default=MediaType.JSON
         )
-        options = _options(previous, benchmark) if wanted != "text/csv" else None
+        options = (
+            _options(previous, benchmark, html=wanted == MediaType.HTML)
+            if wanted != "text/csv"
+            else None
+        )
         result = await report_service.report(survey_id, parse_by(by), min_group_size, options)
         if wanted == "text/csv":
             return _csv(result.report.to_frame())
@@ -161,7 +167,7 @@ class ReportController(Controller):
         """The report as an HTML page: the change since ``previous`` and benchmark bands
         when asked. Served with a strict Content-Security-Policy (no script, no fetch)."""
         result: SurveyReport = await report_service.report(
-            survey_id, parse_by(by), min_group_size, _options(previous, benchmark)
+            survey_id, parse_by(by), min_group_size, _options(previous, benchmark, html=True)
         )
         return html_response(result)
 

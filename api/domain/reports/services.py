@@ -47,6 +47,7 @@ class ReportOptions:
 
     previous: uuid.UUID | None = None
     benchmark: str | None = None  # "stored" or a norm table id
+    reliability: bool = False  # the HTML page shows it; JSON and CSV reports do not carry it
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class ReportService:
         except mes.MesError as exc:
             raise ProblemError(422, str(exc)) from None
         reliability = None
-        if loaded.n >= max(2, threshold):
+        if options.reliability and loaded.n >= max(2, threshold):
             with np.errstate(all="ignore"):
                 reliability = mes.reliability(loaded.instrument, loaded.frame, errors="missing")
         change = None

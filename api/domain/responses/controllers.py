@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
 
 from api.auth import Principal
 from api.auth.guards import requires
@@ -29,7 +29,7 @@ from api.domain.responses.exports import (
 from api.domain.responses.formats import SubmissionOperation
 from api.domain.responses.schemas import BatchResult, ResponseBatch, ResponseOut
 from api.domain.responses.services import ResponseService
-from api.errors import problem_responses
+from api.errors import ProblemError, problem_responses
 
 __all__ = ["ResponseController"]
 
@@ -97,9 +97,26 @@ class ResponseController(Controller):
                     status_code=replay.status_code,
                     headers={"Idempotent-Replayed": "true"},
                 )
-        result = await response_service.submit(
-            survey_id, data.responses, replace=on_conflict == "replace"
-        )
+        try:
+            result = await response_service.submit(
+                survey_id, data.responses, replace=on_conflict == "replace"
+            )
+        except ProblemError as exc:
+            if exc.status != HTTP_409_CONFLICT or not idempotency_key:
+                raise
+            # A concurrent request with this key may have committed while this one waited:
+            # its result, visible to a fresh session, is this retry's answer.
+            async with request.app.state.session_maker() as session:
+                replay = await idempotency.find_replay(
+                    session, principal.tenant_id, idempotency_key, fingerprint
+                )
+            if replay is None:
+                raise
+            return Response(
+                BatchResult.model_validate(replay.body),
+                status_code=replay.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
         if idempotency_key:
             await idempotency.remember(
                 response_service.session,

@@ -177,6 +177,7 @@ async def shared_report(
             ReportOptions(
                 previous=uuid.UUID(previous) if previous else None,
                 benchmark=options.get("benchmark"),
+                reliability=True,
             ),
         )
     except ProblemError as exc:
