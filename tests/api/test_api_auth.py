@@ -30,7 +30,7 @@ ROUTE_SCOPES = {
     ("GET", "/v1/surveys/{survey_id:uuid}/responses"): "responses:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/responses.csv"): "responses:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/responses.jsonl"): "responses:read",
-    ("DELETE", "/v1/surveys/{survey_id:uuid}/responses/{respondent:str}"): "responses:write",
+    ("DELETE", "/v1/surveys/{survey_id:uuid}/responses/{respondent:path}"): "responses:write",
     ("GET", "/v1/surveys/{survey_id:uuid}/scores"): "reports:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/scores.csv"): "reports:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/scores.jsonl"): "reports:read",

@@ -202,7 +202,7 @@ class ResponseController(Controller):
         return await _export(request, response_service, survey_id, "jsonl")
 
     @delete(
-        "/responses/{respondent:str}",
+        "/responses/{respondent:path}",
         guards=[requires("responses:write")],
         operation_id="eraseRespondent",
         summary="Erase one respondent for good",
@@ -214,8 +214,12 @@ class ResponseController(Controller):
         survey_id: FromPath[uuid.UUID],
         respondent: FromPath[str],
     ) -> None:
-        """Delete a respondent's answers and attributes (right to erasure)."""
-        await response_service.erase(survey_id, respondent)
+        """Delete a respondent's answers and attributes (right to erasure).
+
+        The id is the rest of the path, so ids holding ``/`` (sent as ``%2F``) can be
+        erased too.
+        """
+        await response_service.erase(survey_id, respondent.removeprefix("/"))
 
 
 async def _export(
