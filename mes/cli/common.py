@@ -10,14 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mes.errors import InvalidResponsesError, MesError
 from mes.instrument import Instrument
 from mes.io.csv import ResponsesCsv, read_responses_csv
-from mes.loader import load_instrument
 
 _PROGRESS_FROM_BYTES = 4_000_000
-
-
-def load_instrument_arg(ref: str) -> Instrument:
-    """``--instrument`` value: a bundled id or a definition file."""
-    return load_instrument(ref)
 
 
 def read_csv_arg(path: Path, instrument: Instrument) -> ResponsesCsv:

@@ -19,8 +19,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, load_instrument_arg, read_csv_arg, with_line_numbers
+from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
 from mes.errors import InvalidResponsesError
+from mes.loader import load_instrument
 from mes.reliability import ScaleReliability, reliability
 
 
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reliability(args: argparse.Namespace) -> int:
-    instrument = load_instrument_arg(args.instrument)
+    instrument = load_instrument(args.instrument)
     parsed = read_csv_arg(args.file, instrument)
     if args.scales:
         unknown = [s for s in args.scales if s not in instrument.scale_ids]

@@ -17,13 +17,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, load_instrument_arg, read_csv_arg, with_line_numbers
+from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
 from mes.errors import InvalidResponsesError
 from mes.groups.benchmarks import benchmark_report
 from mes.groups.change import compare_waves
 from mes.groups.norms import load_norm_table
 from mes.groups.summary import GroupingError, GroupReport, summarise
 from mes.html import render_report_html
+from mes.loader import load_instrument
 from mes.reliability import reliability
 
 
@@ -71,7 +72,7 @@ def _report(args: argparse.Namespace) -> int:
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     if args.min_group_size < 1:
         raise UsageError("--min-group-size must be at least 1")
-    instrument = load_instrument_arg(args.instrument)
+    instrument = load_instrument(args.instrument)
     parsed = read_csv_arg(args.file, instrument)
     headcounts = None
     if args.headcounts is not None:

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, load_instrument_arg, read_csv_arg, with_line_numbers
+from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
 from mes.errors import InvalidResponsesError
+from mes.loader import load_instrument
 from mes.scoring import ScoreTable, score
 
 
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
-    instrument = load_instrument_arg(args.instrument)
+    instrument = load_instrument(args.instrument)
     parsed = read_csv_arg(args.file, instrument)
     try:
         table = score(instrument, parsed.frame, errors=args.errors, strict=args.strict)
@@ -61,7 +63,7 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _frame(table: ScoreTable):  # type: ignore[no-untyped-def]
+def _frame(table: ScoreTable) -> pd.DataFrame:
     frame = table.to_frame()
     frame.index.name = "respondent"
     return frame.reset_index()

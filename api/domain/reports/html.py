@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar import MediaType, Response
 
 from api.domain.reports.services import SurveyReport
-from api.errors import ProblemError
+from mes.html import render_report_html
 
 __all__ = ["HTML_SECURITY_HEADERS", "html_page", "html_response"]
 
@@ -21,10 +21,6 @@ HTML_SECURITY_HEADERS = {
 
 def html_page(result: SurveyReport) -> str:
     """The report as one HTML document (charts as inline SVG)."""
-    try:
-        from mes.html.report import render_report_html
-    except ImportError as exc:  # the renderer ships with the library; fail loudly if absent
-        raise ProblemError(501, "HTML reports are not available in this installation") from exc
     return render_report_html(
         result.instrument,
         result.report,
