@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import RateLimiter
-from api.db.engine import create_engine
+from api.db.engine import WRITE_REQUEST, create_engine
 from api.dependencies import DEPENDENCIES
 from api.domain.benchmarks.controllers import NormTableController
 from api.domain.instruments.controllers import InstrumentController
@@ -40,6 +40,7 @@ __all__ = ["API_VERSION", "create_app"]
 API_VERSION = "1.0.0"
 BEARER = "BearerAuth"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _query_names(handler: Any) -> set[str]:
@@ -59,6 +60,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     otherwise be ignored silently. A route that also takes ``text/csv`` and
     ``application/fhir+json`` says so with ``opt={"csv_fhir": True}``.
     """
+    if request.method in _WRITE_METHODS:
+        WRITE_REQUEST.set([True])  # SQLite: BEGIN IMMEDIATE (api/db/engine.py)
     known = _query_names(request.route_handler)
     unknown = sorted(set(request.query_params) - known)
     if unknown and request.url.path.startswith("/v1/"):

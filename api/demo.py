@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.auth.keys import create_key
-from api.db.models import ApiKey, NormTable, ReportShare, Survey, SurveyResponse, Tenant
+from api.db.models import ApiKey, NormTable, ReportShare, Survey, Tenant
 from api.domain.benchmarks.schemas import NormTableCreate
 from api.domain.benchmarks.services import BenchmarkService
+from api.domain.responses.schemas import ResponseIn
+from api.domain.responses.services import ResponseService
 from api.domain.shares.schemas import ShareCreate
 from api.domain.shares.services import ShareService
 from api.domain.shares.signing import signing_key
@@ -168,22 +170,11 @@ async def seed_demo(session: AsyncSession, settings: Settings, base_url: str) ->
             session.add(survey)
             await session.flush()
             created = True
-        count = await session.scalar(
-            select(func.count())
-            .select_from(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey.id)
-        )
-        if not count:
-            session.add_all(
-                SurveyResponse(
-                    survey_id=survey.id,
-                    respondent=r["respondent"],
-                    answers=r["answers"],
-                    attributes=r["attributes"],
-                )
-                for r in synthetic_responses(wave, n)
+        if not survey.response_count:
+            rows = [ResponseIn.model_validate(r) for r in synthetic_responses(wave, n)]
+            await ResponseService(session, tenant.id, max_batch_rows=len(rows)).submit(
+                survey.id, rows, replace=False
             )
-            await session.flush()
             created = True
         survey_ids.append(survey.id)
     benchmarks = BenchmarkService(session, tenant.id, settings.min_group_size)

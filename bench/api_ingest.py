@@ -42,6 +42,11 @@ def _rows_for_baseline(records: list[dict[str, Any]]) -> list[list[dict[str, Any
     return [records[i: i + BATCH] for i in range(0, len(records), BATCH)]
 
 
+def _packed(row: dict[str, Any]) -> bytes:
+    """The row's answers as the server packs them (MES: one byte per item, 0 = missing)."""
+    return bytes(int(row["answers"].get(f"mes{j:02d}") or 0) for j in range(1, 31))
+
+
 def sqlite_baseline(path: Path, survey: str, batches: list[list[dict[str, Any]]]) -> float:
     """Seconds to store the rows with sqlite3 executemany, one transaction per batch."""
     con = sqlite3.connect(path, isolation_level=None)
@@ -50,14 +55,14 @@ def sqlite_baseline(path: Path, survey: str, batches: list[list[dict[str, Any]]]
         con.execute(f"PRAGMA {pragma}")
     survey_id = uuid.UUID(survey).bytes
     sql = ("INSERT INTO survey_response (id, survey_id, respondent, answers, attributes, "
-           "sa_orm_sentinel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+           "packed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
     start = time.perf_counter()
     for batch in batches:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ")
         con.execute("BEGIN")
         con.executemany(sql, [
             (uuid.uuid4().bytes, survey_id, r["respondent"], json.dumps(r["answers"]),
-             json.dumps(r["attributes"]), None, now, now) for r in batch])
+             json.dumps(r["attributes"]), _packed(r), now, now) for r in batch])
         con.execute("COMMIT")
     seconds = time.perf_counter() - start
     con.close()
@@ -76,7 +81,7 @@ async def postgres_baseline(dsn: str, survey: str, batches: list[list[dict[str, 
             "ALTER TABLE baseline_response ADD CONSTRAINT baseline_fk FOREIGN KEY (survey_id) "
             "REFERENCES survey (id) ON DELETE CASCADE")
         survey_id = uuid.UUID(survey)
-        columns = ["id", "survey_id", "respondent", "answers", "attributes", "sa_orm_sentinel",
+        columns = ["id", "survey_id", "respondent", "answers", "attributes", "packed",
                    "created_at", "updated_at"]
         start = time.perf_counter()
         for batch in batches:
@@ -84,7 +89,7 @@ async def postgres_baseline(dsn: str, survey: str, batches: list[list[dict[str, 
             async with conn.transaction():
                 await conn.copy_records_to_table("baseline_response", columns=columns, records=[
                     (uuid.uuid4(), survey_id, r["respondent"], json.dumps(r["answers"]),
-                     json.dumps(r["attributes"]), None, now, now) for r in batch])
+                     json.dumps(r["attributes"]), _packed(r), now, now) for r in batch])
         return time.perf_counter() - start
     finally:
         await conn.close()

@@ -29,12 +29,12 @@ from bench.api_common import BY, Server, post_batches, simulated_rows
 
 # First matching group wins; a sample is counted once.
 GROUPS = [
-    ("validation: answer_frame (object DataFrame)", ["answer_frame"]),
-    ("validation: mes.score on the object frame", ["batch_problems"]),
+    ("validation: answer matrix and response_matrix", ["check_batch", "answer_matrix"]),
+    ("db: insert below the ORM (executemany / COPY)", ["insert_responses"]),
     ("report: mes.reliability (unused by JSON/CSV)", ["reliability (mes/reliability"]),
     ("report: mes.summarise", ["summarise (mes/groups"]),
     ("db: ORM bulk insert (Python side)", ["_bulk_insert", "_emit_insert_statements"]),
-    ("db: fetching rows, JSON decoding", ["loading.py", "result_processor", "answers_of"]),
+    ("db: fetching rows, decoding", ["loading.py", "result_processor", "stored_answers"]),
     ("db: SQLite itself (aiosqlite thread)", ["_connection_worker_thread"]),
     ("db: asyncpg", ["asyncpg"]),
     ("db: other SQLAlchemy", ["sqlalchemy"]),

@@ -92,7 +92,9 @@ def response_matrix(
     codes = rs.codes or {}
     if isinstance(columns, np.ndarray):  # numeric fast path: the whole matrix at once
         values, bad = _check_range(columns, rs.min, rs.max)
-        columns_for_messages: list[Any] | np.ndarray = columns
+        # Report invalid answers as given (7, not 7.0) when an object array was converted.
+        given = isinstance(responses, np.ndarray) and responses.dtype == object
+        columns_for_messages: list[Any] | np.ndarray = responses if given else columns
     else:
         values = np.empty((len(index), len(instrument.items)), dtype=np.float64)
         bad = None
@@ -155,6 +157,8 @@ def _columns(
         index: pd.Index = pd.RangeIndex(array.shape[0])
         if array.dtype.kind in "iuf":
             return array, index
+        if array.dtype == object and _only_numbers(array.ravel()):
+            return array.astype(np.float64), index  # None becomes NaN
         return [array[:, j] for j in range(len(items))], index
     if isinstance(responses, pd.DataFrame):
         frame = responses
@@ -216,6 +220,16 @@ _BLOCK_ROWS = 16_384  # rows checked at a time: keeps the temporaries in cache
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "integer-na", "empty"})
 
 
+def _only_numbers(values: Any) -> bool:
+    """True when a 1-D object array holds only Python numbers and gaps (None, NaN).
+
+    JSON answers and stored rows look like this; they are then converted in C with no
+    text handling. ``infer_dtype`` scans in Cython and tells booleans and strings
+    (``"4"``, ``"nan"``, codes) apart from numbers, so those still take the text path.
+    """
+    return pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_KINDS
+
+
 def _convert_column(column: Any, codes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray | None]:
     """One non-numeric column: (values, NaN where missing or not a number/code; mask of those)."""
     if isinstance(column, pd.Series) and _is_numeric(column.dtype):
@@ -224,9 +238,7 @@ def _convert_column(column: Any, codes: Mapping[str, int]) -> tuple[np.ndarray, 
     if not isinstance(array, pd.Series) and array.dtype.kind in "iuf":
         return array.astype(np.float64), None
     obj = pd.Series(array, dtype=object)
-    # Python numbers and gaps only (JSON answers, stored rows): convert in C, no text handling.
-    # infer_dtype scans in Cython and tells booleans and strings apart from numbers.
-    if pd.api.types.infer_dtype(obj, skipna=True) in _NUMBER_KINDS:
+    if _only_numbers(obj):
         return obj.to_numpy(dtype=np.float64, na_value=np.nan), None
     is_bool = obj.map(type).isin([bool, np.bool_]).to_numpy()
     text = obj.astype(str).str.strip()

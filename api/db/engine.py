@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["MIGRATIONS_DIR", "create_engine", "head_revision", "normalise_url", "upgrade_schema"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "WRITE_REQUEST",
+    "create_engine",
+    "head_revision",
+    "normalise_url",
+    "upgrade_schema",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -35,7 +43,32 @@ def normalise_url(url: str) -> str:
     return url
 
 
+WRITE_REQUEST: ContextVar[list[bool] | None] = ContextVar("mes_write_request", default=None)
+"""Set to ``[True]`` for a request that writes (api.app does it for POST, PUT, PATCH and
+DELETE): on SQLite, the first transaction the request begins then starts with
+``BEGIN IMMEDIATE`` (and clears the flag)."""
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Start SQLite transactions ourselves: ``BEGIN IMMEDIATE`` for a writing request.
+
+    A deferred transaction that has read and then writes cannot take the write
+    lock once another connection has committed (SQLite answers "database is
+    locked" at once, without waiting for ``busy_timeout``); one that takes the
+    lock first waits its turn instead. Only the request's first transaction (its
+    session, which does the writing) takes the lock: a second session the same
+    request opens to read (an idempotent replay, say) would otherwise wait for
+    the lock its own request holds.
+    """
+    claim = WRITE_REQUEST.get()
+    immediate = bool(claim and claim[0])
+    if immediate and claim is not None:
+        claim[0] = False
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the driver's own BEGIN is off: see _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -59,19 +92,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...`` (plain
         ``sqlite://`` / ``postgresql://`` are given their async driver).
     echo : bool
-        Log every statement.
+        Log every statement (never its parameters: they are hidden, in errors too).
 
     Returns
     -------
     sqlalchemy.ext.asyncio.AsyncEngine
     """
     url = normalise_url(url)
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+    # hide_parameters: SQL errors and echoed statements never quote bound values (answers,
+    # attributes, respondent ids, key hashes) in logs or exception messages.
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("postgresql+asyncpg"):
         kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -90,8 +126,8 @@ def head_revision() -> str:
 
     Examples
     --------
-    >>> head_revision()
-    '0002'
+    >>> head_revision() >= "0003"
+    True
     """
     from alembic.script import ScriptDirectory
 

@@ -1,8 +1,9 @@
 """SQLAlchemy 2 models of the service's tables.
 
 Answers are stored one row per respondent, as a JSON object item id -> answer
-(as submitted), so that a report reads a survey's answers with one indexed
-query and an export is a plain dump of the rows.
+(as submitted, so that an export is a plain dump of the rows) and packed in
+item order (``packed``, see api/domain/responses/packing.py), so that a report
+reads one short column per respondent with one indexed query.
 """
 
 from __future__ import annotations
@@ -13,12 +14,22 @@ from typing import Any
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 __all__ = [
     "ApiKey",
+    "AuditLogEntry",
     "Base",
     "IdempotencyRecord",
     "NormTable",
@@ -77,6 +88,7 @@ class Survey(UUIDAuditBase):
     instrument_version: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     declared_attributes: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
+    response_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SurveyResponse(UUIDAuditBase):
@@ -88,6 +100,7 @@ class SurveyResponse(UUIDAuditBase):
     respondent: Mapped[str] = mapped_column(String(200))
     answers: Mapped[dict[str, Any]] = mapped_column(JsonB)
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    packed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class IdempotencyRecord(UUIDAuditBase):
@@ -136,3 +149,26 @@ class ServiceSecret(UUIDAuditBase):
     __tablename__ = "service_secret"
     name: Mapped[str] = mapped_column(String(64), unique=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class AuditLogEntry(UUIDAuditBase):
+    """One read of a report (or of a personal-data export): who, what, when, with what result.
+
+    ``created_at`` is when. Who is the API key (``api_key_id`` and its public
+    ``key_prefix``, never the key) or the share link (``share_id``). There are no
+    foreign keys to the survey, key or share, so that the trail outlives them;
+    only deleting the tenant deletes its trail.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_created", "tenant_id", "created_at"),)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    survey_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    key_prefix: Mapped[str | None] = mapped_column(String(32), default=None)
+    share_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    action: Mapped[str] = mapped_column(String(64))
+    route: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    status_code: Mapped[int] = mapped_column(Integer)

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
-from api.db.models import NormTable, Survey, SurveyResponse
+from api.db.models import NormTable, Survey
 from api.domain.benchmarks.schemas import NormTableCreate, NormTableRead
 from api.domain.instruments.services import InstrumentService
-from api.domain.responses.validation import answer_frame
+from api.domain.responses.storage import stored_answers
 from api.errors import FieldError, ProblemError
 from mes.groups import ComparisonSet, benchmark_report
 from mes.groups.benchmarks import MIN_ORGANISATIONS, BenchmarkError
@@ -174,17 +174,13 @@ class BenchmarkService:
         )
         means: dict[str, dict[str, float]] = {}
         for other in surveys:
-            answers = list(
-                await self.session.scalars(
-                    select(SurveyResponse.answers).where(SurveyResponse.survey_id == other.id)
-                )
-            )
-            if len(answers) < self.floor:
+            if other.response_count < self.floor:
                 continue
+            stored = await stored_answers(self.session, other.id, instrument, ordered=False)
             with np.errstate(all="ignore"):
                 report = mes.summarise(
                     instrument,
-                    answer_frame(instrument, answers),
+                    stored.values,
                     min_group_size=self.floor,
                     errors="missing",
                 )

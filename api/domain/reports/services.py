@@ -21,7 +21,6 @@ import pandas as pd
 import mes
 from api.db.models import Survey
 from api.domain.responses.services import ResponseService
-from api.domain.responses.validation import answer_frame
 from api.errors import FieldError, ProblemError
 
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ class LoadedSurvey:
 
     survey: Survey
     instrument: mes.Instrument
-    frame: pd.DataFrame
+    frame: np.ndarray  # (respondents x items) validated answers, NaN = missing
     attributes: pd.DataFrame
     n: int
 
@@ -122,8 +121,8 @@ class ReportService:
         """A survey's answers and the ``by`` attributes (404 unknown survey, 422 unknown attr)."""
         survey = await self.responses.surveys.get_model(survey_id)
         instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.answers_of(survey)
-        known = sorted(set(survey.declared_attributes or {}) | {k for _, _, a in stored for k in a})
+        stored = await self.responses.stored(survey, instrument)
+        known = sorted(set(survey.declared_attributes or {}) | set(stored.attribute_names()))
         unknown = [b for b in by if b not in known]
         if unknown:
             raise ProblemError(
@@ -135,13 +134,9 @@ class ReportService:
                     for b in unknown
                 ],
             )
-        frame = answer_frame(instrument, [a for _, a, _ in stored])
-        attributes = pd.DataFrame(  # the index keeps one row per respondent when by is empty
-            {name: [a.get(name) for _, _, a in stored] for name in by},
-            index=pd.RangeIndex(len(stored)),
-            dtype=object,
+        return LoadedSurvey(
+            survey, instrument, stored.values, stored.attribute_frame(by), len(stored)
         )
-        return LoadedSurvey(survey, instrument, frame, attributes, len(stored))
 
     async def report(
         self,

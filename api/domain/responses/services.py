@@ -6,14 +6,22 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import mes
 from api.db.models import Survey, SurveyResponse
 from api.domain.responses.exports import attribute_names, by_respondent
+from api.domain.responses.packing import pack
 from api.domain.responses.schemas import BatchResult, ResponseIn, ResponseOut
-from api.domain.responses.validation import batch_problems
+from api.domain.responses.storage import (
+    NewResponse,
+    StoredAnswers,
+    insert_responses,
+    json_text,
+    stored_answers,
+)
+from api.domain.responses.validation import check_batch
 from api.domain.surveys.services import SurveyService
 from api.errors import ProblemError
 
@@ -54,13 +62,13 @@ class ResponseService:
                 409, f"survey {survey_id} is closed; reopen it (PATCH status=open) to add responses"
             )
         instrument = await self.surveys.instrument_of(survey)
-        problems = batch_problems(instrument, rows, survey.declared_attributes)
-        if problems:
+        checked = check_batch(instrument, rows, survey.declared_attributes)
+        if checked.problems:
             raise ProblemError(
                 422,
-                f"the batch was rejected and nothing was written: {len(problems)} problem(s), "
-                "all listed in errors",
-                errors=problems,
+                f"the batch was rejected and nothing was written: {len(checked.problems)} "
+                "problem(s), all listed in errors",
+                errors=checked.problems,
             )
         respondents = [r.respondent for r in rows]
         existing = await self._existing(survey.id, respondents)
@@ -78,29 +86,28 @@ class ResponseService:
                         SurveyResponse.survey_id == survey.id, SurveyResponse.respondent.in_(chunk)
                     )
                 )
-        values = [
-            {
-                "id": uuid.uuid4(),
-                "survey_id": survey.id,
-                "respondent": r.respondent,
-                "answers": {k: v for k, v in r.answers.items() if v is not None and v != ""},
-                "attributes": dict(r.attributes),
-            }
-            for r in rows
-        ]
-        try:
-            for chunk in _chunks(values):
-                await self.session.execute(insert(SurveyResponse), chunk)
-        except IntegrityError:
-            # A concurrent batch stored one of these respondents first.
-            raise ProblemError(
-                409, "a concurrent request stored some of these respondents; retry the batch"
-            ) from None
+        packed = pack(instrument, checked.values)
+        await insert_responses(
+            self.session,
+            survey.id,
+            [
+                NewResponse(
+                    respondent=r.respondent,
+                    answers=json_text(
+                        {k: v for k, v in r.answers.items() if v is not None and v != ""}
+                    ),
+                    attributes=json_text(r.attributes),
+                    packed=None if packed is None else packed[i],
+                )
+                for i, r in enumerate(rows)
+            ],
+        )
+        total = await self._add_to_count(survey.id, len(rows) - len(existing))
         return BatchResult(
             accepted=len(rows),
             replaced=len(existing),
             survey=str(survey.id),
-            total=await self._count(survey.id),
+            total=total,
             on_conflict="replace" if replace else "reject",
         )
 
@@ -109,7 +116,7 @@ class ResponseService:
     ) -> tuple[list[ResponseOut], int]:
         """A page of stored respondents, ordered by respondent id."""
         survey = await self.surveys.get_model(survey_id)
-        total = await self._count(survey.id)
+        total = survey.response_count
         rows = await self.session.scalars(
             select(SurveyResponse)
             .where(SurveyResponse.survey_id == survey.id)
@@ -143,15 +150,13 @@ class ResponseService:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise ProblemError(404, f"no respondent {respondent!r} in survey {survey_id}")
+        await self._add_to_count(survey.id, -1)
 
-    async def answers_of(self, survey: Survey) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-        """Every (respondent, answers, attributes) of a survey, ordered by respondent."""
-        rows = await self.session.execute(
-            select(SurveyResponse.respondent, SurveyResponse.answers, SurveyResponse.attributes)
-            .where(SurveyResponse.survey_id == survey.id)
-            .order_by(by_respondent(self.session))
-        )
-        return [(r, a, t) for r, a, t in rows.all()]
+    async def stored(
+        self, survey: Survey, instrument: mes.Instrument, *, ordered: bool = False
+    ) -> StoredAnswers:
+        """A survey's answers as one validated matrix, with respondents and attributes."""
+        return await stored_answers(self.session, survey.id, instrument, ordered=ordered)
 
     async def _existing(self, survey_id: uuid.UUID, respondents: list[str]) -> list[str]:
         found: list[str] = []
@@ -166,13 +171,16 @@ class ResponseService:
             )
         return sorted(found)
 
-    async def _count(self, survey_id: uuid.UUID) -> int:
-        n = await self.session.scalar(
-            select(func.count())
-            .select_from(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey_id)
+    async def _add_to_count(self, survey_id: uuid.UUID, delta: int) -> int:
+        """Add to the survey's stored response count (one atomic UPDATE); the new count."""
+        count = await self.session.scalar(
+            update(Survey)
+            .where(Survey.id == survey_id)
+            .values(response_count=Survey.response_count + delta)
+            .returning(Survey.response_count)
+            .execution_options(synchronize_session=False)
         )
-        return int(n or 0)
+        return int(count or 0)
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:

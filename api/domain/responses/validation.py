@@ -1,22 +1,28 @@
 """Check a batch of responses against an instrument and a survey's attributes.
 
 Every problem of every row is collected (never just the first) as a
-:class:`~api.errors.FieldError`; answer values are checked by :func:`mes.score`
-itself, so the service accepts exactly what the library scores.
+:class:`~api.errors.FieldError`; answer values are checked by the library's own
+:func:`mes.responses.response_matrix` (what :func:`mes.score` runs first), so the
+service accepts exactly what the library scores. Answers that arrived as JSON
+numbers are converted as one matrix, in C; codes and text take the library's
+text path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import mes
 from api.domain.responses.schemas import ResponseIn
 from api.errors import FieldError
+from mes.responses import response_matrix
 
-__all__ = ["answer_frame", "batch_problems"]
+__all__ = ["CheckedBatch", "answer_frame", "answer_matrix", "check_batch"]
 
 
 def answer_frame(instrument: mes.Instrument, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -27,17 +33,45 @@ def answer_frame(instrument: mes.Instrument, rows: Sequence[Mapping[str, Any]]) 
     return frame.where(frame.notna(), None)
 
 
+def answer_matrix(instrument: mes.Instrument, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """A (respondents x items) object array of answers in the instrument's item order.
+
+    Unknown keys are left out; an item a row lacks is None (missing).
+    """
+    items = instrument.item_ids
+    matrix = np.empty((len(rows), len(items)), dtype=object)
+    matrix[:] = [[row.get(item) for item in items] for row in rows] if rows else []
+    return matrix
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """The problems of a batch and, when there are none, its validated answers.
+
+    Attributes
+    ----------
+    problems : list of FieldError
+        Every problem, ordered by row; empty when the batch can be stored.
+    values : ndarray of float64, shape (rows, items)
+        Answers in item order (codes as their values), NaN where missing;
+        invalid answers are NaN too, so use it only when ``problems`` is empty.
+    """
+
+    problems: list[FieldError]
+    values: np.ndarray
+
+
 def _list(values: Sequence[str], limit: int = 12) -> str:
     shown = ", ".join(values[:limit])
     return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
-def batch_problems(
+def check_batch(
     instrument: mes.Instrument,
     rows: Sequence[ResponseIn],
     declared_attributes: Mapping[str, list[str] | None] | None,
-) -> list[FieldError]:
-    """Every problem of a batch, ordered by row.
+) -> CheckedBatch:
+    """Every problem of a batch, ordered by row, and its answer matrix.
 
     Parameters
     ----------
@@ -50,8 +84,7 @@ def batch_problems(
 
     Returns
     -------
-    list of FieldError
-        Empty when the batch can be stored.
+    CheckedBatch
     """
     problems: list[FieldError] = []
     items = set(instrument.item_ids)
@@ -79,8 +112,9 @@ def batch_problems(
             )
         else:
             first_row[respondent] = i
-        for key, value in row.answers.items():
-            if key not in items:
+        unknown = row.answers.keys() - items  # a set operation in C; the loop is rare
+        for key, value in row.answers.items() if unknown else ():
+            if key in unknown:
                 problems.append(
                     FieldError(
                         row=i,
@@ -104,17 +138,17 @@ def batch_problems(
                 )
         problems.extend(_attribute_problems(i, row.attributes, declared_attributes))
 
-    try:
-        mes.score(instrument, answer_frame(instrument, [r.answers for r in rows]))
-    except mes.InvalidResponsesError as exc:
-        problems.extend(
-            FieldError(
-                row=p.row, field=f"answers.{p.item}", value=_jsonable(p.value), message=p.message
-            )
-            for p in exc.problems
+    checked = response_matrix(
+        instrument, answer_matrix(instrument, [r.answers for r in rows]), errors="missing"
+    )
+    problems.extend(
+        FieldError(
+            row=p.row, field=f"answers.{p.item}", value=_jsonable(p.value), message=p.message
         )
+        for p in checked.invalid
+    )
     problems.sort(key=lambda p: p.row if p.row is not None else -1)
-    return problems
+    return CheckedBatch(problems, checked.values)
 
 
 def _attribute_problems(

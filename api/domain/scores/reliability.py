@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 import mes
 
 __all__ = ["reliability_payload"]
 
 
-def reliability_payload(instrument: mes.Instrument, frame: pd.DataFrame) -> dict[str, Any]:
+def reliability_payload(instrument: mes.Instrument, answers: np.ndarray) -> dict[str, Any]:
     """Scale id -> the JSON-safe ``psych::alpha``-style report of :func:`mes.reliability`.
 
     Parameters
     ----------
     instrument : mes.Instrument
-    frame : pandas.DataFrame
-        Item columns of raw answers.
+    answers : ndarray, shape (respondents, items)
+        Raw answers in item order, NaN where missing.
     """
     with np.errstate(all="ignore"):
-        result = mes.reliability(instrument, frame)
+        result = mes.reliability(instrument, answers)
     return {scale: report.to_dict() for scale, report in result.items()}

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 import mes
 from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
 from api.domain.responses.schemas import ResponseIn
 from api.domain.responses.services import ResponseService
-from api.domain.responses.validation import answer_frame, batch_problems
+from api.domain.responses.validation import check_batch
 from api.domain.scores.reliability import reliability_payload
 from api.domain.scores.schemas import (
     ReliabilityReport,
@@ -34,7 +36,7 @@ def _f(x: float) -> float | None:
 def score_rows(
     instrument: mes.Instrument,
     respondents: Sequence[str],
-    answers: Sequence[dict[str, Any]],
+    answers: np.ndarray,
     start: int = 0,
     stop: int | None = None,
 ) -> list[ScoreRow]:
@@ -48,9 +50,9 @@ def score_rows(
     return rows_of(score_table(instrument, answers), respondents, start, stop)
 
 
-def score_table(instrument: mes.Instrument, answers: Sequence[dict[str, Any]]) -> mes.ScoreTable:
-    """:func:`mes.score` of stored answers (already validated when they were stored)."""
-    return mes.score(instrument, answer_frame(instrument, answers), errors="missing")
+def score_table(instrument: mes.Instrument, answers: np.ndarray) -> mes.ScoreTable:
+    """:func:`mes.score` of validated answers (respondents x items, NaN = missing)."""
+    return mes.score(instrument, answers, errors="missing")
 
 
 def rows_of(
@@ -109,14 +111,13 @@ class ScoringService:
         """
         survey = await self.responses.surveys.get_model(survey_id)
         instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.answers_of(survey)
-        table = score_table(instrument, [a for _, a, _ in stored]) if stored else None
+        stored = await self.responses.stored(survey, instrument, ordered=True)
         return ScoredSurvey(
             survey=survey,
             instrument=instrument,
-            respondents=[r for r, _, _ in stored],
-            attributes=[t or {} for _, _, t in stored],
-            table=table,
+            respondents=stored.respondents,
+            attributes=stored.attribute_dicts(),
+            table=score_table(instrument, stored.values) if len(stored) else None,
         )
 
     async def survey_scores(
@@ -150,14 +151,13 @@ class ScoringService:
         """Reliability of every scale over the stored responses."""
         survey = await self.responses.surveys.get_model(survey_id)
         instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.answers_of(survey)
+        stored = await self.responses.stored(survey, instrument)
         if len(stored) < 2:
             raise ProblemError(
                 422,
                 f"reliability needs at least 2 respondents; survey {survey_id} has {len(stored)}",
             )
-        frame = answer_frame(instrument, [a for _, a, _ in stored])
-        scales = reliability_payload(instrument, frame)
+        scales = reliability_payload(instrument, stored.values)
         return ReliabilityReport(
             survey=str(survey.id),
             instrument=instrument.id,
@@ -172,16 +172,16 @@ class ScoringService:
     ) -> ScoreResult:
         """Score responses without storing anything (422 listing every problem)."""
         instrument, _ = await self.instruments.get(instrument_id, version)
-        problems = batch_problems(instrument, rows, None)
-        if problems:
+        checked = check_batch(instrument, rows, None)
+        if checked.problems:
             raise ProblemError(
                 422,
-                f"{len(problems)} problem(s) in the responses, all listed in errors",
-                errors=problems,
+                f"{len(checked.problems)} problem(s) in the responses, all listed in errors",
+                errors=checked.problems,
             )
         return ScoreResult(
             instrument=instrument.id,
             instrument_version=instrument.version,
             scales=list(instrument.scale_ids),
-            items=score_rows(instrument, [r.respondent for r in rows], [r.answers for r in rows]),
+            items=score_rows(instrument, [r.respondent for r in rows], checked.values),
         )

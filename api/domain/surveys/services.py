@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
-from api.db.models import Survey, SurveyResponse
+from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
 from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from api.errors import ProblemError
@@ -37,7 +37,7 @@ class SurveyService:
         )
         self.session.add(survey)
         await self.session.flush()
-        return self._read(survey, 0)
+        return self._read(survey)
 
     async def get_model(self, survey_id: uuid.UUID, *, for_update: bool = False) -> Survey:
         """The survey row; 404 when absent or another tenant's."""
@@ -61,27 +61,21 @@ class SurveyService:
     async def get(self, survey_id: uuid.UUID) -> SurveyRead:
         """Read one survey."""
         survey = await self.get_model(survey_id)
-        return self._read(survey, await self._count(survey.id))
+        return self._read(survey)
 
     async def page(self, limit: int, offset: int) -> tuple[list[SurveyRead], int]:
         """A page of the tenant's surveys, newest first, and the total."""
         total = await self.session.scalar(
             select(func.count()).select_from(Survey).where(Survey.tenant_id == self.tenant_id)
         )
-        counts = (
-            select(SurveyResponse.survey_id, func.count().label("n"))
-            .group_by(SurveyResponse.survey_id)
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(Survey, func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.survey_id == Survey.id)
+        surveys = await self.session.scalars(
+            select(Survey)
             .where(Survey.tenant_id == self.tenant_id)
             .order_by(Survey.created_at.desc(), Survey.id)
             .limit(limit)
             .offset(offset)
         )
-        return [self._read(s, int(n)) for s, n in rows.all()], int(total or 0)
+        return [self._read(s) for s in surveys], int(total or 0)
 
     async def update(self, survey_id: uuid.UUID, data: SurveyUpdate) -> SurveyRead:
         """Retitle, close or reopen a survey."""
@@ -91,18 +85,10 @@ class SurveyService:
         if data.status is not None:
             survey.status = data.status
         await self.session.flush()
-        return self._read(survey, await self._count(survey.id))
-
-    async def _count(self, survey_id: uuid.UUID) -> int:
-        n = await self.session.scalar(
-            select(func.count())
-            .select_from(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey_id)
-        )
-        return int(n or 0)
+        return self._read(survey)
 
     @staticmethod
-    def _read(survey: Survey, responses: int) -> SurveyRead:
+    def _read(survey: Survey) -> SurveyRead:
         return SurveyRead(
             id=survey.id,
             title=survey.title,
@@ -110,6 +96,6 @@ class SurveyService:
             instrument_version=survey.instrument_version,
             status=survey.status,
             attributes=survey.declared_attributes,
-            responses=responses,
+            responses=survey.response_count,
             created_at=survey.created_at,
         )
