@@ -10,8 +10,9 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
+from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -20,9 +21,11 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.auth.middleware import BearerKeyMiddleware
-from api.auth.rate_limit import RateLimiter
+from api.auth.rate_limit import create_rate_limiter
 from api.db.engine import WRITE_REQUEST, create_engine
 from api.dependencies import DEPENDENCIES
+from api.domain.audit.controllers import AuditController
+from api.domain.audit.middleware import AuditMiddleware
 from api.domain.benchmarks.controllers import NormTableController
 from api.domain.instruments.controllers import InstrumentController
 from api.domain.reports.controllers import ReportController
@@ -32,7 +35,8 @@ from api.domain.scores.controllers import ScoreController
 from api.domain.shares.controllers import ShareController, SharedReportController
 from api.domain.surveys.controllers import SurveyController
 from api.domain.system.controllers import SystemController
-from api.errors import EXCEPTION_HANDLERS, ProblemError
+from api.errors import EXCEPTION_HANDLERS, ProblemError, install_log_redaction
+from api.request_checks import refuse_nul_characters
 from api.settings import Settings, get_settings
 
 __all__ = ["API_VERSION", "create_app"]
@@ -60,8 +64,17 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     otherwise be ignored silently. A route that also takes ``text/csv`` and
     ``application/fhir+json`` says so with ``opt={"csv_fhir": True}``.
     """
-    if request.method in _WRITE_METHODS:
-        WRITE_REQUEST.set([True])  # SQLite: BEGIN IMMEDIATE (api/db/engine.py)
+    try:
+        await _check_request(request)
+    finally:
+        # After the CSV/FHIR conversion, whose own session only reads: the route's session
+        # is the first to begin afterwards, and takes SQLite's write lock (api/db/engine.py).
+        if request.method in _WRITE_METHODS:
+            WRITE_REQUEST.set([True])
+
+
+async def _check_request(request: Request[Any, Any, Any]) -> None:
+    await refuse_nul_characters(request, body=request.method in _BODY_METHODS)
     known = _query_names(request.route_handler)
     unknown = sorted(set(request.query_params) - known)
     if unknown and request.url.path.startswith("/v1/"):
@@ -92,6 +105,33 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         415,
         f"Content-Type {media_type or '(none)'!r} is not supported here; send {accepted}",
     )
+
+
+_HTML_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+async def html_security_headers(response: Response[Any]) -> Response[Any]:
+    """Give every HTML page no sniffing, no referrer and no framing.
+
+    Report pages (``report.html``, ``/shared/{token}``) set these and a strict
+    Content-Security-Policy themselves (``api/domain/reports/html.py``); the API
+    docs at ``/schema``, which load their scripts from a CDN, get these three only.
+    """
+    if str(response.media_type or "").startswith("text/html"):
+        for name, value in _HTML_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def _link_operations(app: Litestar) -> None:
+    """Serve the OpenAPI links (``api.openapi.LINKS``) at /schema, as openapi.yaml has them."""
+    from api.openapi import add_links
+
+    add_links(app.openapi_schema)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -160,27 +200,41 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReportController,
             NormTableController,
             ShareController,
+            AuditController,
         ],
-        middleware=[DefineMiddleware(BearerKeyMiddleware)],
+        # The audit middleware sits inside the key check: it records which key read.
+        middleware=[DefineMiddleware(BearerKeyMiddleware), AuditMiddleware],
         dependencies=DEPENDENCIES,
         security=[{BEARER: []}],
     )
+    rate_limiter = create_rate_limiter(settings)
     state = State(
         {
             "settings": settings,
             "settings_dialect": engine.dialect.name,
             "session_maker": async_sessionmaker(engine, expire_on_commit=False),
-            "rate_limiter": RateLimiter(settings.rate_limit_per_minute),
+            "rate_limiter": rate_limiter,
         }
     )
     logging.getLogger("api").setLevel(logging.INFO)
+    # Nothing secret reaches a log at any level (`mes serve --log-level trace` included):
+    # keys, Authorization values, share tokens and respondent ids in paths are blanked in
+    # every record, tracebacks lose their messages, SQL parameters are hidden by the engine,
+    # and aiosqlite's debug lines (which quote statement parameters) are never emitted.
+    install_log_redaction()
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     return Litestar(
         route_handlers=[SystemController, SharedReportController, v1],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=EXCEPTION_HANDLERS,
+        # api.errors logs each 500 once, with an error id; Litestar does not log it again.
+        logging_config=LoggingConfig(log_exceptions="never"),
         before_request=check_request,
+        after_request=html_security_headers,
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         state=state,
+        on_startup=[rate_limiter.start, _link_operations],
+        on_shutdown=[rate_limiter.close],
         debug=settings.debug,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -51,6 +52,25 @@ def _run_in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T
 # ----- mes serve ----------------------------------------------------------------------------
 
 
+def _worker_count(text: str) -> int:
+    """``--workers`` value: a whole number of at least 1.
+
+    Examples
+    --------
+    >>> _worker_count("4")
+    4
+    """
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of worker processes; give a whole number >= 1"
+        )
+    return workers
+
+
 def register_serve(subparsers: Any) -> None:
     """Add ``mes serve``: run the service with uvicorn.
 
@@ -60,26 +80,87 @@ def register_serve(subparsers: Any) -> None:
     >>> register_serve(sub)
     >>> p.parse_args(["serve", "--port", "9000"]).port
     9000
+    >>> p.parse_args(["serve", "--workers", "2"]).workers
+    2
     """
     parser = subparsers.add_parser(
         "serve",
         help="run the REST API (uvicorn)",
         description="Run the MES service. Settings come from MES_* environment variables "
-        "(MES_DATABASE_URL: default SQLite file mes.sqlite3 in the working directory). "
+        "(MES_DATABASE_URL: default SQLite file mes.sqlite3 in the working directory; "
+        "MES_REDIS_URL: a Redis that the workers share the rate-limit counts in). "
         "The database schema is brought up to date first.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        help="worker processes (default 1); each runs the app (api.app:create_app) with the "
+        "same MES_* settings. Use PostgreSQL for more than one, and MES_REDIS_URL to share "
+        "the rate limit between them",
+    )
     parser.add_argument("--database-url", help="overrides MES_DATABASE_URL")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     parser.set_defaults(handler=_serve)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from api.db.engine import upgrade_schema
+def _shown(name: str, value: Any) -> str:
+    """A setting's value for an error message, without secrets or URL passwords.
 
-    url = _database_url(args)
+    Examples
+    --------
+    >>> _shown("MES_REDIS_URL", "redis://:pw@cache:6379")
+    "'redis://:***@cache:6379'"
+    >>> _shown("MES_SECRET_KEY", "s3cret")
+    "'***'"
+    """
+    from api.auth.rate_limit import redacted_url
+
+    if "SECRET" in name:
+        return repr("***")
+    if isinstance(value, str) and "URL" in name:
+        try:
+            return repr(redacted_url(value))
+        except ValueError:
+            return repr("***")
+    return repr(value)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from api.db.engine import upgrade_schema
+    from api.settings import Settings
+
+    try:  # every worker reads the same settings: refuse bad ones here, once, readably
+        url = _database_url(args)
+        settings = Settings(database_url=url)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "MES_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(
+                f"mes serve: {name}={_shown(name, error.get('input'))}: {error['msg']} "
+                "(see docs/operations.md and api/settings.py)",
+                file=sys.stderr,
+            )
+        return 2
+    if args.workers > 1:
+        if settings.is_sqlite:
+            print(
+                f"mes serve: warning: {args.workers} workers on SQLite wait on its single "
+                "write lock; set MES_DATABASE_URL=postgresql+asyncpg://... for several workers",
+                file=sys.stderr,
+            )
+        if settings.rate_limit_per_minute > 0 and not settings.redis_url:
+            print(
+                f"mes serve: warning: without MES_REDIS_URL each of the {args.workers} workers "
+                f"counts the rate limit on its own (a key may make up to {args.workers} x "
+                f"{settings.rate_limit_per_minute} requests per minute); set "
+                "MES_REDIS_URL=redis://host:6379/0 to share one count",
+                file=sys.stderr,
+            )
     upgrade_schema(url)
     return _run_uvicorn(args, url)
 
@@ -107,7 +188,7 @@ def _run_uvicorn(args: argparse.Namespace, url: str) -> int:
 
 
 def register_keys(subparsers: Any) -> None:
-    """Add ``mes keys create | list | revoke``.
+    """Add ``mes keys create | list | revoke | rotate``.
 
     Examples
     --------
@@ -115,10 +196,12 @@ def register_keys(subparsers: Any) -> None:
     >>> register_keys(sub)
     >>> p.parse_args(["keys", "create", "--tenant", "t", "--scopes", "admin"]).scopes
     'admin'
+    >>> p.parse_args(["keys", "rotate", "0123456789ab", "--grace", "1h"]).grace
+    '1h'
     """
     parser = subparsers.add_parser(
         "keys",
-        help="create, list and revoke API keys",
+        help="create, list, revoke and rotate API keys",
         description="Manage the API keys of tenants. Keys are shown once, when created.",
     )
     parser.add_argument("--database-url", help="overrides MES_DATABASE_URL")
@@ -143,6 +226,22 @@ def register_keys(subparsers: Any) -> None:
     revoke = keys.add_parser("revoke", help="revoke a key by its prefix (see list) or the key")
     revoke.add_argument("key", help="the prefix shown by `mes keys list`, or the key itself")
     revoke.set_defaults(handler=_keys_revoke)
+
+    rotate = keys.add_parser(
+        "rotate",
+        help="replace a key with a new one (prints the new key alone on one line)",
+        description="Create a new key with the old key's tenant and scopes and print it once "
+        "on stdout; the old key stops working at once, or after --grace. Both changes are one "
+        "transaction.",
+    )
+    rotate.add_argument("key", help="the old key's prefix (see `mes keys list`) or the key")
+    rotate.add_argument(
+        "--grace",
+        default="0",
+        help="how long the old key keeps working, so that clients can switch: 90s, 15m, 1h, "
+        "2d (at most 30d); default 0, it stops at once",
+    )
+    rotate.set_defaults(handler=_keys_rotate)
 
 
 def _keys_create(args: argparse.Namespace) -> int:
@@ -169,8 +268,12 @@ def _keys_list(args: argparse.Namespace) -> int:
         print("no keys", file=sys.stderr)
         return 0
     print(f"{'PREFIX':<14}{'TENANT':<24}{'STATE':<9}{'CREATED':<22}SCOPES")
+    now = dt.datetime.now(dt.UTC)
     for k in keys:
-        state = "revoked" if k.revoked_at else "active"
+        state = "active"
+        if k.revoked_at is not None:
+            ends = k.revoked_at if k.revoked_at.tzinfo else k.revoked_at.replace(tzinfo=dt.UTC)
+            state = "revoked" if ends <= now else "grace"
         created = k.created_at.strftime("%Y-%m-%d %H:%M:%S")
         print(f"{k.prefix:<14}{k.tenant:<24}{state:<9}{created:<22}{','.join(k.scopes)}")
     return 0
@@ -186,6 +289,29 @@ def _keys_revoke(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"revoked {args.key}", file=sys.stderr)
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from api.auth.keys import parse_duration, rotate_key
+
+    try:
+        grace = parse_duration(args.grace)
+    except ValueError as exc:
+        print(f"mes keys rotate: --grace {exc}", file=sys.stderr)
+        return 2
+    try:
+        key, old = _run_in_session(_database_url(args), lambda s: rotate_key(s, args.key, grace))
+    except LookupError as exc:
+        print(f"mes keys rotate: {exc.args[0]}", file=sys.stderr)
+        return 1
+    when = "now" if not grace else f"at {old.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
+    print(
+        f"rotated {old.prefix} (tenant {old.tenant}, scopes {','.join(old.scopes)}): "
+        f"the old key stops working {when}",
+        file=sys.stderr,
+    )
+    print(key)
     return 0
 
 

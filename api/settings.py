@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per API key per minute (429 above; 0 = off)."
     )
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss|unix)://",
+        description="Redis that holds the rate-limit counts, shared by every worker and "
+        "machine: redis://[[user]:password@]host[:port][/db], rediss://... (TLS) or "
+        "unix:///path?db=N. Unset: each worker process counts on its own (N workers allow "
+        "up to N times the limit). While Redis does not answer, requests are counted per "
+        "process and a warning is logged.",
+    )
+    redis_prefix: str = Field(
+        default="mes:",
+        description="Prefix of the service's Redis keys (lets several services share a Redis).",
+    )
     min_group_size: int = Field(
         default=10,
         ge=2,

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 import mes
+from api.domain.responses.packing import pack
 from bench.api_common import (
     BY,
     Rows,
@@ -44,9 +45,12 @@ VIA_API = 1_000
 
 
 def _stored_rows(rows: Rows, survey: str, start: int) -> list[tuple[object, ...]]:
+    """Rows as the server stores them: JSON answers and attributes, and the packed answers."""
     now = dt.datetime.now(dt.UTC)
+    packed = pack(rows.instrument, rows.answers[start:]) or []
     return [(uuid.uuid4(), uuid.UUID(survey), r["respondent"], json.dumps(r["answers"]),
-             json.dumps(r["attributes"]), None, now, now) for r in rows.records(start)]
+             json.dumps(r["attributes"]), blob, now, now)
+            for r, blob in zip(rows.records(start), packed, strict=True)]
 
 
 def seed(server: Server, rows: Rows) -> str:
@@ -56,8 +60,10 @@ def seed(server: Server, rows: Rows) -> str:
         rows.instrument, rows.answers[:VIA_API], rows.staff_group, rows.directorate,
         rows.prefix).batches(1_000)))
     records = _stored_rows(rows, survey, VIA_API)
-    columns = ["id", "survey_id", "respondent", "answers", "attributes", "sa_orm_sentinel",
+    columns = ["id", "survey_id", "respondent", "answers", "attributes", "packed",
                "created_at", "updated_at"]
+    count = ("UPDATE survey SET response_count = (SELECT count(*) FROM survey_response "
+             "WHERE survey_id = survey.id)")
     if server.sqlite_path is not None:
         with sqlite3.connect(server.sqlite_path) as con:
             con.executemany(
@@ -66,6 +72,7 @@ def seed(server: Server, rows: Rows) -> str:
                 [(i.bytes, s.bytes, r, a, t, z, c.replace(tzinfo=None).isoformat(" "),
                   u.replace(tzinfo=None).isoformat(" "))
                  for i, s, r, a, t, z, c, u in records])
+            con.execute(count)
     else:
         import asyncpg
 
@@ -75,6 +82,7 @@ def seed(server: Server, rows: Rows) -> str:
             try:
                 await conn.copy_records_to_table("survey_response", columns=columns,
                                                  records=records)
+                await conn.execute(count)
                 await conn.execute("ANALYZE survey_response")
             finally:
                 await conn.close()

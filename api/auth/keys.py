@@ -27,9 +27,12 @@ __all__ = [
     "authenticate_key",
     "create_key",
     "hash_key",
+    "key_prefix",
     "list_keys",
+    "parse_duration",
     "parse_scopes",
     "revoke_key",
+    "rotate_key",
 ]
 
 _KEY_PREFIX = "mes_"
@@ -45,6 +48,21 @@ def hash_key(key: str) -> str:
     64
     """
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_prefix(key: str) -> str | None:
+    """The public prefix of a key (what `mes keys list` shows), None for no key's shape.
+
+    Examples
+    --------
+    >>> key_prefix("mes_0123456789ab_s3cret")
+    '0123456789ab'
+    >>> key_prefix("not-a-key") is None
+    True
+    """
+    if not key.startswith(_KEY_PREFIX):
+        return None
+    return key[len(_KEY_PREFIX) :].split("_", 1)[0] or None
 
 
 def parse_scopes(text: str | Iterable[str]) -> list[str]:
@@ -117,6 +135,15 @@ async def create_key(session: AsyncSession, tenant_name: str, scopes: Sequence[s
     return key
 
 
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _revoked(revoked_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """True once ``revoked_at`` has passed (a rotated key's grace period ends then)."""
+    return revoked_at is not None and _aware(revoked_at) <= (now or dt.datetime.now(dt.UTC))
+
+
 async def authenticate_key(session: AsyncSession, key: str) -> Principal | None:
     """The principal of a valid, unrevoked key; None otherwise.
 
@@ -136,7 +163,7 @@ async def authenticate_key(session: AsyncSession, key: str) -> Principal | None:
         ).first()
     stored = row[0].key_hash if row else _DUMMY_HASH
     matches = hmac.compare_digest(hash_key(key), stored)
-    if row is None or not matches or row[0].revoked_at is not None:
+    if row is None or not matches or _revoked(row[0].revoked_at):
         return None
     api_key, tenant_name = row
     return Principal(
@@ -167,7 +194,95 @@ async def revoke_key(session: AsyncSession, key_or_prefix: str) -> bool:
     api_key = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if api_key is None:
         return False
-    if api_key.revoked_at is None:
-        api_key.revoked_at = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    if not _revoked(api_key.revoked_at, now):  # a key in its grace period stops now too
+        api_key.revoked_at = now
     await session.flush()
     return True
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_GRACE = dt.timedelta(days=30)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``"90s"``, ``"15m"``, ``"1h"``, ``"2d"`` or ``"0"`` as a duration (at most 30 days).
+
+    Raises
+    ------
+    ValueError
+        Another shape, or more than 30 days (the message gives the accepted shapes).
+
+    Examples
+    --------
+    >>> parse_duration("1h")
+    datetime.timedelta(seconds=3600)
+    >>> parse_duration("0")
+    datetime.timedelta(0)
+    """
+    raw = text.strip().lower()
+    number, unit = (raw[:-1], raw[-1]) if raw and raw[-1] in _UNITS else (raw, "s")
+    if not number.isdigit():
+        raise ValueError(
+            f"{text!r} is not a duration; give a whole number with a unit s, m, h or d "
+            "(e.g. 90s, 15m, 1h, 2d) or 0"
+        )
+    duration = dt.timedelta(seconds=int(number) * _UNITS[unit])
+    if duration > MAX_GRACE:
+        raise ValueError(f"{text!r} is longer than the longest grace period, 30d")
+    return duration
+
+
+async def rotate_key(
+    session: AsyncSession, key_or_prefix: str, grace: dt.timedelta = dt.timedelta(0)
+) -> tuple[str, KeyInfo]:
+    """Replace a key with a new one of the same tenant and scopes.
+
+    Parameters
+    ----------
+    session : AsyncSession
+        The caller commits (both changes land together or not at all).
+    key_or_prefix : str
+        The old key's prefix (as listed) or the whole key.
+    grace : datetime.timedelta
+        How long the old key keeps working; zero (the default) stops it at once.
+
+    Returns
+    -------
+    tuple of (str, KeyInfo)
+        The new key (shown once) and the old key as it now stands (``revoked_at``
+        is when it stops working).
+
+    Raises
+    ------
+    LookupError
+        No key has that prefix, or the key is already revoked (the message says which).
+    """
+    prefix = key_or_prefix.strip()
+    if prefix.startswith(_KEY_PREFIX):
+        prefix = prefix[len(_KEY_PREFIX) :].split("_", 1)[0]
+    row = (
+        await session.execute(
+            select(ApiKey, Tenant.name)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .where(ApiKey.prefix == prefix)
+        )
+    ).first()
+    if row is None:
+        raise LookupError(f"no key with prefix {prefix!r} (see mes keys list)")
+    old, tenant_name = row
+    now = dt.datetime.now(dt.UTC)
+    if _revoked(old.revoked_at, now):
+        raise LookupError(
+            f"key {prefix} is revoked; create a new one with "
+            f"mes keys create --tenant {tenant_name!r} --scopes {','.join(old.scopes)}"
+        )
+    new_key = await create_key(session, tenant_name, list(old.scopes))
+    stops = now + grace
+    if old.revoked_at is None or _aware(old.revoked_at) > stops:
+        old.revoked_at = stops
+    await session.flush()
+    info = KeyInfo(
+        old.id, tenant_name, old.prefix, list(old.scopes), old.created_at, old.revoked_at
+    )
+    return new_key, info

@@ -18,7 +18,8 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
     """Resolve ``Authorization: Bearer <key>`` to a :class:`~api.auth.Principal`.
 
     Answers 401 without a valid key and 429 (with ``Retry-After``) when the key
-    exceeded its rate limit.
+    exceeded its rate limit (counted by ``app.state.rate_limiter``: in Redis when
+    ``MES_REDIS_URL`` is set, else per worker process).
     """
 
     async def authenticate_request(
@@ -39,7 +40,7 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException(
                 detail="the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
             )
-        retry_after = state.rate_limiter.hit(principal.key_id)
+        retry_after = await state.rate_limiter.hit(principal.key_id)
         if retry_after is not None:
             raise ProblemError(
                 429,

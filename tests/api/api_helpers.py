@@ -40,3 +40,25 @@ def create_survey(client: TestClient[Any], headers: dict[str, str], **body: Any)
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until_serving(process: Any, base: str, log_path: Path, seconds: float) -> None:
+    """Wait for a ``mes serve`` process to answer ``/health``; fail the test with its log
+    when it exits or does not answer in time."""
+    import time
+
+    import httpx
+    import pytest
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"mes serve exited: {log_path.read_text()}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"mes serve did not answer: {log_path.read_text()}")
+        time.sleep(0.1)

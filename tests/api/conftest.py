@@ -1,5 +1,12 @@
 """Fixtures: the real app on SQLite (a temp file) and, when MES_TEST_POSTGRES_URL is set,
-the same suite on PostgreSQL (a fresh database per test session, dropped afterwards)."""
+the same suite on PostgreSQL (a fresh database per test session, dropped afterwards).
+
+A third backend, ``postgresql-2workers``, runs the ``client`` tests of the modules in
+:data:`WORKERS_MODULES` against a live ``mes serve --workers 2`` on PostgreSQL (an
+``httpx.Client`` on its URL instead of the in-process ``TestClient``); other tests do not
+run on it, and a test that needs the in-process app (``client.app``, its own ``settings``,
+``monkeypatch`` of the app's code) is skipped there, saying why.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 
@@ -22,10 +31,43 @@ from api.settings import Settings
 
 # The helpers module sits beside this file (the tests folder is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_helpers import bearer
+from api_helpers import bearer, wait_until_serving
 
 POSTGRES_ENV = "MES_TEST_POSTGRES_URL"
-BACKENDS = ["sqlite", "postgresql"]
+WORKERS_BACKEND = "postgresql-2workers"
+BACKENDS = ["sqlite", "postgresql", WORKERS_BACKEND]
+WORKERS_MODULES = frozenset(
+    {
+        "test_api_auth",
+        "test_api_responses",
+        "test_api_formats",
+        "test_api_scores",
+        "test_api_reports",
+        "test_api_reports_compare",
+        "test_api_exports",
+        "test_api_shares",
+        "test_api_instruments",
+    }
+)
+"""Modules whose ``client`` tests also run against ``mes serve --workers 2``."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses a database on each backend; ``postgresql-2workers`` only
+    for the ``client`` tests of WORKERS_MODULES. A test's own
+    ``@pytest.mark.parametrize("database_url", [...], indirect=True)`` takes precedence."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if "database_url" in (
+            [n.strip() for n in names.split(",")] if isinstance(names, str) else names
+        ):
+            return
+    module = metafunc.module.__name__.rpartition(".")[2]
+    on_workers = module in WORKERS_MODULES and "client" in metafunc.fixturenames
+    backends = [b for b in BACKENDS if on_workers or b != WORKERS_BACKEND]
+    metafunc.parametrize("database_url", backends, indirect=True, scope="session")
 
 
 def _postgres_admin_url() -> str | None:
@@ -49,7 +91,7 @@ def _with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session")
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -84,11 +126,47 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, rate_limit_per_minute=0)
 
 
+class LiveClient(httpx.Client):
+    """An ``httpx.Client`` of a live server, standing in for the in-process TestClient."""
+
+    @property
+    def app(self) -> Any:
+        """There is no in-process app: a test that needs it skips on this backend."""
+        pytest.skip(f"{WORKERS_BACKEND}: this test needs the in-process app (client.app)")
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient[Any]]:
-    """A client of the real app (lifespan run, real database)."""
+def client(
+    request: pytest.FixtureRequest, settings: Settings, database_url: str
+) -> Iterator[TestClient[Any] | LiveClient]:
+    """A client of the real app (lifespan run, real database).
+
+    On the ``postgresql-2workers`` backend: an ``httpx.Client`` of a live
+    ``mes serve --workers 2`` on that database (the app's default settings, rate
+    limit off), so that the same tests run across two worker processes.
+    """
+    if _backend(request) == WORKERS_BACKEND:
+        if "monkeypatch" in request.fixturenames:
+            pytest.skip(
+                f"{WORKERS_BACKEND}: this test patches code in the test process (monkeypatch), "
+                "which the live server's workers do not share"
+            )
+        if settings != Settings(database_url=database_url, rate_limit_per_minute=0):
+            pytest.skip(
+                f"{WORKERS_BACKEND}: this module's settings fixture changes the settings; "
+                "the live server runs with the defaults"
+            )
+        base_url = request.getfixturevalue("workers_server")
+        with LiveClient(base_url=base_url, timeout=60, follow_redirects=True) as live:
+            yield live
+        return
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def _backend(request: pytest.FixtureRequest) -> str | None:
+    callspec = getattr(request.node, "callspec", None)
+    return callspec.params.get("database_url") if callspec is not None else None
 
 
 class KeyMaker:
@@ -125,22 +203,48 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``mes serve`` as a real process on a free loopback port; yields its base URL."""
-    import subprocess
-    import time
+@contextmanager
+def serve(
+    database_url: str,
+    workdir: Path,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str | None] | None = None,
+    log_level: str = "warning",
+) -> Iterator[tuple[str, Any]]:
+    """Run ``mes serve`` as a real process on a free loopback port until the block ends.
 
-    import httpx
+    Parameters
+    ----------
+    database_url : str
+        ``MES_DATABASE_URL`` of the server.
+    workdir : Path
+        Its working directory; its output goes to ``workdir / "serve.log"``.
+    workers : int
+        ``--workers``.
+    env : mapping, optional
+        More environment variables (default ``MES_RATE_LIMIT_PER_MINUTE=0``); a value of
+        None removes the variable.
+    log_level : str
+        ``--log-level``.
+
+    Yields
+    ------
+    tuple of (str, subprocess.Popen)
+        The base URL (answering ``/health``) and the process.
+    """
+    import subprocess
 
     port = _free_port()
-    env = {
+    merged: dict[str, str | None] = {
         **os.environ,
         "MES_DATABASE_URL": database_url,
         "MES_RATE_LIMIT_PER_MINUTE": "0",
+        **(env or {}),
     }
-    workdir = tmp_path_factory.mktemp("serve")
-    log = (workdir / "serve.log").open("w")
+    environment = {name: value for name, value in merged.items() if value is not None}
+    log_path = workdir / "serve.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -151,30 +255,21 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "--log-level",
-            "warning",
+            log_level,
         ],
         cwd=workdir,
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                log.flush()
-                pytest.fail(f"mes serve exited: {(workdir / 'serve.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mes serve did not answer: {(workdir / 'serve.log').read_text()}")
-            time.sleep(0.1)
-        yield base
+        # A loaded machine imports slowly (several workers): up to 90 s.
+        wait_until_serving(process, base, log_path, 90)
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -183,3 +278,60 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mes serve`` as a real process on a free loopback port; yields its base URL."""
+    with serve(database_url, tmp_path_factory.mktemp("serve")) as (base, _):
+        yield base
+
+
+@pytest.fixture(scope="session")
+def mes_serve() -> Any:
+    """The :func:`serve` context manager, for tests that start servers of their own."""
+    return serve
+
+
+@pytest.fixture(scope="session")
+def workers_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mes serve --workers 2`` on the session's database (rate limit off); its base URL."""
+    with serve(database_url, tmp_path_factory.mktemp("workers"), workers=2) as (base, _):
+        yield base
+
+
+REDIS_ENV = "MES_TEST_REDIS_URL"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """``MES_TEST_REDIS_URL`` when set and answering PING, else skip saying why."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis tests: set {REDIS_ENV}=redis://127.0.0.1:6379/15")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        pytest.skip(f"Redis at {REDIS_ENV}={url} does not answer: {exc}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A Redis key prefix of this test (``MES_REDIS_PREFIX``); its keys are deleted after."""
+    import redis
+
+    prefix = f"mes-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -47,6 +47,7 @@ ROUTE_SCOPES = {
     ("DELETE", "/v1/shares/{share_id:uuid}"): "reports:read",
     ("POST", "/v1/norm-tables"): "surveys:write",
     ("GET", "/v1/norm-tables"): "reports:read",
+    ("GET", "/v1/audit"): "admin",
     ("GET", "/v1/norm-tables/{table_id:uuid}"): "reports:read",
     ("DELETE", "/v1/norm-tables/{table_id:uuid}"): "surveys:write",
 }

@@ -49,3 +49,6 @@ def test_interactive_docs_are_served(client: TestClient[Any]) -> None:
     assert client.get("/schema/scalar").status_code == 200
     served = client.get("/schema/openapi.json").json()
     assert served["paths"].keys() == yaml.safe_load(OPENAPI.read_text())["paths"].keys()
+    # The links between operations are served too, not only written to openapi.yaml.
+    created = served["paths"]["/v1/surveys"]["post"]["responses"]["201"]
+    assert created["links"]["SubmitResponses"]["parameters"] == {"survey_id": "$response.body#/id"}

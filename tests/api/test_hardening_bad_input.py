@@ -184,7 +184,7 @@ CASES = [
     ),
     Case(
         "csv not utf-8",
-        b"respondent,mes01\n\xff\xfe\x00r1,3\n",
+        b"respondent,mes01\n\xff\xfer1,3\n",
         422,
         ("utf", "encod", "decode", "csv"),
         content_type="text/csv",
@@ -223,6 +223,25 @@ CASES = [
         415,
         ("media", "content", "xml", "type"),
         content_type="application/xml",
+    ),
+    Case(
+        "nul in a respondent id",
+        b'{"responses": [{"respondent": "a\\u0000b", "answers": {"mes01": 3}}]}',
+        422,
+        ("nul",),
+    ),
+    Case(
+        "nul in an attribute value",
+        _json({"responses": [{**_row(), "attributes": {"site": "North\x00"}}]}),
+        422,
+        ("nul",),
+    ),
+    Case(
+        "nul byte in csv",
+        f"respondent,{ITEMS}\nr\x001,{THREES}\n".encode(),
+        422,
+        ("nul",),
+        content_type="text/csv",
     ),
     Case(
         "idempotency key too long",
@@ -453,3 +472,34 @@ def test_a_respondent_id_with_a_slash_can_be_erased(live_server: str, make_key: 
         )
         answer = http.delete(f"/v1/surveys/{sid}/responses/site%2F42")
         assert answer.status_code == 204, answer.text
+
+
+def test_nul_characters_are_refused_everywhere_and_escaped_backslashes_are_not(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    """PostgreSQL cannot store U+0000 (it was a 500 there): every route refuses it with a
+    422 naming the place, on both databases; the text "\\u0000" (a backslash) is fine."""
+    headers = bearer(make_key("admin"))
+    sid = create_survey(client, headers)
+    answers = [
+        client.post("/v1/surveys", json={"title": "a\x00b", "instrument": "mes"}, headers=headers),
+        client.get(f"/v1/surveys/{sid}/report", params={"by": "\x00site"}, headers=headers),
+        client.get("/v1/instruments/a%00b", headers=headers),
+        client.delete(f"/v1/surveys/{sid}/responses/a%00b", headers=headers),
+        client.post(
+            "/v1/score",
+            json={"instrument": "mes\x00", "responses": [_row()]},
+            headers=headers,
+        ),
+    ]
+    for answer, place in zip(answers, ["body", "query.by", "path", "path", "body"], strict=True):
+        problem = _assert_problem(answer, place, ("nul",))
+        assert answer.status_code == 422
+        assert [e["field"] for e in problem["errors"]] == [place]
+    title = "C:\\u0000 is not a NUL"  # a backslash, then "u0000"
+    literal = client.post(
+        "/v1/surveys", json={"title": title, "instrument": "mes"}, headers=headers
+    )
+    assert literal.status_code == 201, literal.text
+    assert literal.json()["title"] == title
+    assert client.get(f"/v1/surveys/{sid}", headers=headers).json()["responses"] == 0

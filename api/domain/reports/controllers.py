@@ -93,6 +93,7 @@ class ReportController(Controller):
         "/report",
         guards=[requires("reports:read")],
         operation_id="getReport",
+        opt={"audit": "report"},
         summary="Group report (JSON; CSV or HTML by Accept or the .csv/.html paths)",
         responses=problem_responses(401, 403, 404, 429),
     )
@@ -132,6 +133,7 @@ class ReportController(Controller):
         "/report.csv",
         guards=[requires("reports:read")],
         operation_id="getReportCsv",
+        opt={"audit": "report.csv"},
         summary="Group report as CSV (one row per group and scale)",
         media_type="text/csv",
         responses=problem_responses(401, 403, 404, 429),
@@ -151,6 +153,7 @@ class ReportController(Controller):
         "/report.html",
         guards=[requires("reports:read")],
         operation_id="getReportHtml",
+        opt={"audit": "report.html"},
         summary="Group report as a standalone HTML page with charts",
         media_type=MediaType.HTML,
         responses=problem_responses(401, 403, 404, 429),
@@ -175,6 +178,7 @@ class ReportController(Controller):
         "/compare/{other_id:str}",
         guards=[requires("reports:read")],
         operation_id="compareSurveys",
+        opt={"audit": "compare"},
         summary="Change from another survey (the earlier wave) to this one, by group",
         responses=problem_responses(401, 403, 404, 429),
     )
@@ -211,6 +215,7 @@ class ReportController(Controller):
         "/benchmarks",
         guards=[requires("reports:read")],
         operation_id="getBenchmarks",
+        opt={"audit": "benchmarks"},
         summary="Percentile ranks and bands of the survey's groups within a comparison set",
         responses=problem_responses(401, 403, 404, 429),
     )

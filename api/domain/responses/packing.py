@@ -97,8 +97,8 @@ def unpack(instrument: mes.Instrument, blobs: Sequence[bytes]) -> np.ndarray:
     if dtype is None:
         raise ValueError(f"instrument {instrument.id!r} has a response scale too wide to pack")
     width = k * dtype.itemsize
-    bad = next((i for i, blob in enumerate(blobs) if len(blob) != width), None)
-    if bad is not None:
+    if set(map(len, blobs)) - {width}:  # a C loop; find the culprit only when there is one
+        bad = next(i for i, blob in enumerate(blobs) if len(blob) != width)
         raise ValueError(
             f"packed row {bad} has {len(blobs[bad])} bytes; instrument {instrument.id!r} "
             f"version {instrument.version!r} needs {width} ({k} items)"

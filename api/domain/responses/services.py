@@ -153,10 +153,11 @@ class ResponseService:
         await self._add_to_count(survey.id, -1)
 
     async def stored(
-        self, survey: Survey, instrument: mes.Instrument, *, ordered: bool = False
+        self, survey: Survey, instrument: mes.Instrument, *, respondents: bool = False
     ) -> StoredAnswers:
-        """A survey's answers as one validated matrix, with respondents and attributes."""
-        return await stored_answers(self.session, survey.id, instrument, ordered=ordered)
+        """A survey's answers as one validated matrix, with attributes (and respondents,
+        in their order, when asked for)."""
+        return await stored_answers(self.session, survey.id, instrument, respondents=respondents)
 
     async def _existing(self, survey_id: uuid.UUID, respondents: list[str]) -> list[str]:
         found: list[str] = []

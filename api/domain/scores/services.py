@@ -111,11 +111,11 @@ class ScoringService:
         """
         survey = await self.responses.surveys.get_model(survey_id)
         instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.stored(survey, instrument, ordered=True)
+        stored = await self.responses.stored(survey, instrument, respondents=True)
         return ScoredSurvey(
             survey=survey,
             instrument=instrument,
-            respondents=stored.respondents,
+            respondents=stored.respondents or [],
             attributes=stored.attribute_dicts(),
             table=score_table(instrument, stored.values) if len(stored) else None,
         )

@@ -9,14 +9,17 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.auth.guards import requires
+from api.db.models import ReportShare
+from api.domain.audit.middleware import AuditMiddleware, audit_context
 from api.domain.reports.html import html_response
 from api.domain.shares.schemas import ShareCreate, ShareRead
 from api.domain.shares.services import ShareService, shared_report
-from api.domain.shares.signing import signing_key
+from api.domain.shares.signing import signing_key, verify
 from api.errors import problem_responses
 
 __all__ = ["ShareController", "SharedReportController"]
@@ -114,10 +117,12 @@ class SharedReportController(Controller):
     path = "/shared"
     tags = ["shares"]  # noqa: RUF012
     dependencies = {"share_key": Provide(provide_key)}  # noqa: RUF012
+    middleware = [AuditMiddleware]  # noqa: RUF012 - every read of a link is recorded
 
     @get(
         "/{token:str}",
         operation_id="getSharedReport",
+        opt={"audit": "shared_report"},
         summary="The report of a share link, as HTML (no key needed)",
         media_type=MediaType.HTML,
         security=[],
@@ -131,7 +136,20 @@ class SharedReportController(Controller):
         token: FromPath[str],
     ) -> Response[str]:
         """The one report the link was made for. 404 when the token is unknown, forged or
-        revoked; 410 when it expired."""
+        revoked; 410 when it expired.
+
+        Every read of a genuine link (revoked and expired ones included) is recorded in
+        the audit log of the tenant that shared it; a forged token is nobody's.
+        """
+        signed = verify(share_key, token)
+        if signed is not None:
+            share = await db_session.scalar(
+                select(ReportShare).where(ReportShare.id == signed.share_id)
+            )
+            if share is not None:
+                audit_context(request.scope).update(
+                    tenant_id=share.tenant_id, survey_id=share.survey_id, share_id=share.id
+                )
         result = await shared_report(db_session, request.app.state.settings, share_key, token)
         response = html_response(result)
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
