@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from api_helpers import bearer, mes_rows
 
 THREADS = 8
@@ -99,16 +100,20 @@ def test_many_writers_lose_and_duplicate_nothing(live_server: str, make_key: Any
     assert set(stored) == expected
 
 
+@pytest.mark.parametrize("on_conflict", ["reject", "replace"])
 def test_concurrent_retries_with_one_idempotency_key_write_once(
-    live_server: str, make_key: Any
+    live_server: str, make_key: Any, on_conflict: str
 ) -> None:
+    """With ``replace`` too: a retry that waited for the first must not replace its rows
+    again nor be told to retry (it was a 409 "in progress" on PostgreSQL)."""
     headers = bearer(make_key("surveys:write", "responses:write", "responses:read"))
     sid = _survey(live_server, headers)
     body = {"responses": _rows("idem", 30)}
-    key = {"Idempotency-Key": "retry-storm-1"}
+    key = {"Idempotency-Key": f"retry-storm-{on_conflict}"}
+    url = f"/v1/surveys/{sid}/responses?on_conflict={on_conflict}"
 
     def work(http: httpx.Client, i: int) -> httpx.Response:
-        return http.post(f"/v1/surveys/{sid}/responses", json=body, headers=key)
+        return http.post(url, json=body, headers=key)
 
     results = _race(work, live_server, headers)
     answers = [r for r in results if isinstance(r, httpx.Response)]
@@ -125,17 +130,12 @@ def test_concurrent_retries_with_one_idempotency_key_write_once(
     stored = _stored(live_server, headers, sid)
     assert sorted(stored) == sorted(r["respondent"] for r in body["responses"])
     # A later retry replays the first answer; the same key with another body is 409.
-    again = httpx.post(
-        f"{live_server}/v1/surveys/{sid}/responses",
-        json=body,
-        headers={**headers, **key},
-        timeout=60,
-    )
+    again = httpx.post(f"{live_server}{url}", json=body, headers={**headers, **key}, timeout=60)
     assert again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first[0].json()
     other = httpx.post(
-        f"{live_server}/v1/surveys/{sid}/responses",
+        f"{live_server}{url}",
         json={"responses": _rows("other", 2)},
         headers={**headers, **key},
         timeout=60,

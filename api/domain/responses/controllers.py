@@ -85,6 +85,9 @@ class ResponseController(Controller):
         """
         fingerprint = ""
         if idempotency_key:
+            # Wait for a concurrent request on this survey (it may be this key's first try)
+            # before looking for a result to replay: the lock is held until this commits.
+            await response_service.surveys.get_model(survey_id, for_update=True)
             fingerprint = idempotency.request_fingerprint(
                 request.method, request.url.path, request.url.query or "", await request.body()
             )
