@@ -157,3 +157,20 @@ def test_rejected_batch_changes_neither_rows_nor_count(
     assert [e["row"] for e in answer.json()["errors"]] == [4]
     assert answer.json()["errors"][0]["value"] == bad["mes01"]  # as sent: 9, not 9.0
     assert client.get(f"/v1/surveys/{sid}", headers=admin).json()["responses"] == 3
+
+
+def test_stored_times_read_back_as_the_time_of_submission(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    import datetime as dt
+
+    sid = create_survey(client, admin)
+    before = dt.datetime.now(dt.UTC)
+    _submit(client, admin, sid, mes_rows(3))
+    after = dt.datetime.now(dt.UTC)
+    items = client.get(f"/v1/surveys/{sid}/responses", headers=admin).json()["items"]
+    times = {dt.datetime.fromisoformat(r["submitted_at"]) for r in items}
+    assert len(times) == 1  # one batch, one time
+    (stamp,) = times
+    assert stamp.tzinfo is not None
+    assert before - dt.timedelta(seconds=1) <= stamp <= after + dt.timedelta(seconds=1)
