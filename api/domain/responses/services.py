@@ -56,7 +56,10 @@ class ResponseService:
                 "batch (MES_MAX_BATCH_ROWS): split it into smaller batches",
                 limit=self.max_batch_rows,
             )
-        survey = await self.surveys.get_model(survey_id, for_update=True)
+        # No row lock here: two batches for the same respondents meet at the unique index
+        # (the later one is a 409), and the count's UPDATE at the end locks the survey row
+        # only from there to the commit, so batches to one survey overlap until then.
+        survey = await self.surveys.get_model(survey_id)
         if survey.status != "open":
             raise ProblemError(
                 409, f"survey {survey_id} is closed; reopen it (PATCH status=open) to add responses"
