@@ -137,7 +137,7 @@ async def _copy_postgresql(
 
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
-    if not driver.is_in_transaction():  # pragma: no cover - the survey was read FOR UPDATE
+    if not driver.is_in_transaction():  # pragma: no cover - the survey was read first
         raise RuntimeError("insert_responses needs the request's transaction to be open")
     records = [
         (uuid.uuid4(), survey_id, r.respondent, r.answers, r.attributes, r.packed, now, now)
