@@ -15,6 +15,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +64,23 @@ def key_prefix(key: str) -> str | None:
     if not key.startswith(_KEY_PREFIX):
         return None
     return key[len(_KEY_PREFIX) :].split("_", 1)[0] or None
+
+
+def _prefix_given(key_or_prefix: str) -> str:
+    """The prefix of a whole key, or the text itself when it is a prefix (as listed)."""
+    text = key_or_prefix.strip()
+    return key_prefix(text) or text
+
+
+async def _key_and_tenant(session: AsyncSession, prefix: str) -> Any:
+    """The (ApiKey, tenant name) row of a prefix, or None."""
+    return (
+        await session.execute(
+            select(ApiKey, Tenant.name)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .where(ApiKey.prefix == prefix)
+        )
+    ).first()
 
 
 def parse_scopes(text: str | Iterable[str]) -> list[str]:
@@ -149,18 +167,8 @@ async def authenticate_key(session: AsyncSession, key: str) -> Principal | None:
 
     The hash comparison takes the same time whether or not the prefix exists.
     """
-    prefix = ""
-    if key.startswith(_KEY_PREFIX):
-        prefix = key[len(_KEY_PREFIX) :].split("_", 1)[0]
-    row = None
-    if prefix:
-        row = (
-            await session.execute(
-                select(ApiKey, Tenant.name)
-                .join(Tenant, Tenant.id == ApiKey.tenant_id)
-                .where(ApiKey.prefix == prefix)
-            )
-        ).first()
+    prefix = key_prefix(key)
+    row = await _key_and_tenant(session, prefix) if prefix else None
     stored = row[0].key_hash if row else _DUMMY_HASH
     matches = hmac.compare_digest(hash_key(key), stored)
     if row is None or not matches or _revoked(row[0].revoked_at):
@@ -188,9 +196,7 @@ async def list_keys(session: AsyncSession, tenant_name: str | None = None) -> li
 
 async def revoke_key(session: AsyncSession, key_or_prefix: str) -> bool:
     """Revoke a key given by its prefix (as listed) or the whole key; False if unknown."""
-    prefix = key_or_prefix.strip()
-    if prefix.startswith(_KEY_PREFIX):
-        prefix = prefix[len(_KEY_PREFIX) :].split("_", 1)[0]
+    prefix = _prefix_given(key_or_prefix)
     api_key = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if api_key is None:
         return False
@@ -258,16 +264,8 @@ async def rotate_key(
     LookupError
         No key has that prefix, or the key is already revoked (the message says which).
     """
-    prefix = key_or_prefix.strip()
-    if prefix.startswith(_KEY_PREFIX):
-        prefix = prefix[len(_KEY_PREFIX) :].split("_", 1)[0]
-    row = (
-        await session.execute(
-            select(ApiKey, Tenant.name)
-            .join(Tenant, Tenant.id == ApiKey.tenant_id)
-            .where(ApiKey.prefix == prefix)
-        )
-    ).first()
+    prefix = _prefix_given(key_or_prefix)
+    row = await _key_and_tenant(session, prefix)
     if row is None:
         raise LookupError(f"no key with prefix {prefix!r} (see mes keys list)")
     old, tenant_name = row

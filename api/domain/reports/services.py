@@ -80,7 +80,7 @@ class LoadedSurvey:
 
     survey: Survey
     instrument: mes.Instrument
-    frame: np.ndarray  # (respondents x items) validated answers, NaN = missing
+    answers: np.ndarray  # (respondents x items) validated answers, NaN = missing
     attributes: pd.DataFrame
     n: int
 
@@ -164,7 +164,7 @@ class ReportService:
             with np.errstate(all="ignore"):
                 report = mes.summarise(
                     loaded.instrument,
-                    loaded.frame,
+                    loaded.answers,
                     loaded.attributes,
                     by=by,
                     min_group_size=threshold,
@@ -175,7 +175,7 @@ class ReportService:
         reliability = None
         if options.reliability and loaded.n >= max(2, threshold):
             with np.errstate(all="ignore"):
-                reliability = mes.reliability(loaded.instrument, loaded.frame, errors="missing")
+                reliability = mes.reliability(loaded.instrument, loaded.answers, errors="missing")
         change = None
         if options.previous is not None:
             change, _ = await self._compare(options.previous, loaded, by, threshold, "previous")
@@ -238,8 +238,8 @@ class ReportService:
             with np.errstate(all="ignore"):
                 comparison = mes.compare_waves(
                     after.instrument,
-                    before.frame,
-                    after.frame,
+                    before.answers,
+                    after.answers,
                     by,
                     attributes_before=before.attributes,
                     attributes_after=after.attributes,

@@ -198,7 +198,7 @@ class StoredAnswers:
 def _take(values: list[Any], codes: np.ndarray) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
-    return array[codes] if len(codes) else np.empty(0, dtype=object)
+    return array[codes]
 
 
 async def stored_answers(

@@ -15,22 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 import mes
 from api.domain.responses.schemas import ResponseIn
 from api.errors import FieldError
 from mes.responses import response_matrix
 
-__all__ = ["CheckedBatch", "answer_frame", "answer_matrix", "check_batch"]
-
-
-def answer_frame(instrument: mes.Instrument, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """A (respondents x items) object frame of answers in the instrument's item order."""
-    frame = pd.DataFrame.from_records(
-        [dict(r) for r in rows], columns=list(instrument.item_ids)
-    ).astype(object)
-    return frame.where(frame.notna(), None)
+__all__ = ["CheckedBatch", "answer_matrix", "check_batch"]
 
 
 def answer_matrix(instrument: mes.Instrument, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
