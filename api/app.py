@@ -183,7 +183,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     True
     """
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url, echo=settings.echo_sql)
+    engine = create_engine(
+        settings.database_url, echo=settings.echo_sql, pool_size=settings.db_pool_size
+    )
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -212,6 +214,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         {
             "settings": settings,
             "settings_dialect": engine.dialect.name,
+            "engine": engine,
             "session_maker": async_sessionmaker(engine, expire_on_commit=False),
             "rate_limiter": rate_limiter,
         }

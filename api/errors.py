@@ -343,8 +343,18 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
     return problem_response(request, 422, detail, errors=errors)
 
 
+_CLIENT_GONE = "client disconnected prematurely"  # Litestar's detail; it has no own class
+
+
 def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= 500 and exc.detail == _CLIENT_GONE:
+        # Not a server error: the client closed the connection before sending its whole
+        # body (a timeout, a cancelled upload). Nothing was read or written, and nobody
+        # is left to read this answer; an ERROR with a traceback would page someone.
+        route = request.scope.get("path_template") or redact(request.url.path)
+        logger.info("client went away before sending its body on %s %s", request.method, route)
+        return problem_response(request, 400, "the client disconnected before its body arrived")
     if status >= 500:
         return _internal_error_handler(request, exc)
     detail = exc.detail

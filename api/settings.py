@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or "
         "postgresql+asyncpg://user@host/db. Default: mes.sqlite3 in the working directory.",
     )
+    db_pool_size: int = Field(
+        default=15,
+        ge=1,
+        le=1000,
+        description="Database connections each worker process keeps open and reuses. A request "
+        "waits for a free one (up to 30 s) rather than opening more: workers x machines x this "
+        "must stay below PostgreSQL's max_connections.",
+    )
     max_body_bytes: int = Field(
         default=10_000_000, gt=0, description="Largest request body accepted (413 above)."
     )

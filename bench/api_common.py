@@ -98,6 +98,7 @@ class Server:
     """``mes serve`` on a free loopback port with a fresh database; a context manager."""
 
     backend: str = "sqlite"  # sqlite | postgresql
+    workers: int = 1
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     key: str = ""
@@ -137,7 +138,7 @@ class Server:
             with self.log_path.open("wb") as log:
                 self._proc = subprocess.Popen(
                     [*_mes_command(), "serve", "--host", HOST, "--port", str(self.port),
-                     "--log-level", "warning"],
+                     "--log-level", "warning", "--workers", str(self.workers)],
                     env=env, cwd=self._tmp.name, stdout=log, stderr=subprocess.STDOUT,
                 )
             deadline = time.monotonic() + 60

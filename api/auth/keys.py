@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.auth.principal import SCOPES, Principal
 from api.db.models import ApiKey, Tenant
@@ -162,23 +162,31 @@ def _revoked(revoked_at: dt.datetime | None, now: dt.datetime | None = None) -> 
     return revoked_at is not None and _aware(revoked_at) <= (now or dt.datetime.now(dt.UTC))
 
 
-async def authenticate_key(session: AsyncSession, key: str) -> Principal | None:
+_KEYS = ApiKey.__table__.c
+_PRINCIPAL = (
+    select(_KEYS.id, _KEYS.tenant_id, _KEYS.key_hash, _KEYS.scopes, _KEYS.revoked_at, Tenant.name)
+    .join(Tenant, Tenant.id == _KEYS.tenant_id)
+    .where(_KEYS.prefix == bindparam("prefix"))
+)
+"""Every request's key lookup: table columns rather than the ORM entity and built once
+(building and loading the ORM statement cost about as much as running it)."""
+
+
+async def authenticate_key(db: AsyncSession | AsyncConnection, key: str) -> Principal | None:
     """The principal of a valid, unrevoked key; None otherwise.
 
     The hash comparison takes the same time whether or not the prefix exists.
     """
     prefix = key_prefix(key)
-    row = await _key_and_tenant(session, prefix) if prefix else None
-    stored = row[0].key_hash if row else _DUMMY_HASH
-    matches = hmac.compare_digest(hash_key(key), stored)
-    if row is None or not matches or _revoked(row[0].revoked_at):
+    row = (await db.execute(_PRINCIPAL, {"prefix": prefix})).first() if prefix else None
+    matches = hmac.compare_digest(hash_key(key), row.key_hash if row else _DUMMY_HASH)
+    if row is None or not matches or _revoked(row.revoked_at):
         return None
-    api_key, tenant_name = row
     return Principal(
-        tenant_id=api_key.tenant_id,
-        tenant_name=tenant_name,
-        key_id=api_key.id,
-        scopes=frozenset(api_key.scopes),
+        tenant_id=row.tenant_id,
+        tenant_name=row.name,
+        key_id=row.id,
+        scopes=frozenset(row.scopes),
     )
 
 

@@ -34,8 +34,8 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         state = connection.app.state
-        async with state.session_maker() as session:
-            principal = await authenticate_key(session, key.strip())
+        async with state.engine.connect() as db:  # no ORM session: one query
+            principal = await authenticate_key(db, key.strip())
         if principal is None:
             raise NotAuthorizedException(
                 detail="the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}

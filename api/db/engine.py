@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -49,22 +52,72 @@ DELETE): on SQLite, the first transaction the request begins then starts with
 ``BEGIN IMMEDIATE`` (and clears the flag)."""
 
 
-def _sqlite_begin(connection: Any) -> None:
-    """Start SQLite transactions ourselves: ``BEGIN IMMEDIATE`` for a writing request.
+WRITER_WAIT_S = 10.0
+"""How long a writing request waits for its turn at SQLite (as ``busy_timeout``)."""
 
-    A deferred transaction that has read and then writes cannot take the write
-    lock once another connection has committed (SQLite answers "database is
-    locked" at once, without waiting for ``busy_timeout``); one that takes the
-    lock first waits its turn instead. Only the request's first transaction (its
-    session, which does the writing) takes the lock: a second session the same
-    request opens to read (an idempotent replay, say) would otherwise wait for
-    the lock its own request holds.
+
+class _SQLiteWriters:
+    """The writing requests of one process, taking SQLite's one write lock in turn.
+
+    SQLite has one writer at a time. A ``BEGIN IMMEDIATE`` that finds the lock taken
+    waits in SQLite's busy handler, which polls with sleeps of 1, 2, 5, ... up to 100 ms:
+    with 32 clients submitting at once most of their time went in those sleeps (84-118
+    single submits/s, p50 185-223 ms; ``python -m bench api_load``). Here the writers of
+    this process queue on an :class:`asyncio.Lock` first, so the next one starts the
+    moment the last one's connection is back in the pool. ``BEGIN IMMEDIATE`` still
+    guards against other processes (``mes serve --workers N``, the CLI).
+
+    The lock is per event loop (tests run apps on several loops) and is released when
+    the connection that holds it is checked in, after its commit or rollback.
     """
-    claim = WRITE_REQUEST.get()
-    immediate = bool(claim and claim[0])
-    if immediate and claim is not None:
-        claim[0] = False
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def acquire(self, connection: Any) -> None:
+        """Wait (inside SQLAlchemy's greenlet) for this loop's lock, at most WRITER_WAIT_S."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), WRITER_WAIT_S))
+        except TimeoutError:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, Exception("database is locked (writers queued)")
+            ) from None
+        connection.connection.info["mes_writer_lock"] = lock
+
+    @staticmethod
+    def release(_dbapi_connection: Any, record: Any) -> None:
+        """Pool check-in: hand the lock to the next writer."""
+        lock = record.info.pop("mes_writer_lock", None) if record is not None else None
+        if lock is not None and lock.locked():
+            lock.release()
+
+
+def _sqlite_begin(writers: _SQLiteWriters) -> Any:
+    def begin(connection: Any) -> None:
+        """Start SQLite transactions ourselves: ``BEGIN IMMEDIATE`` for a writing request.
+
+        A deferred transaction that has read and then writes cannot take the write
+        lock once another connection has committed (SQLite answers "database is
+        locked" at once, without waiting for ``busy_timeout``); one that takes the
+        lock first waits its turn instead (in :class:`_SQLiteWriters`, then in
+        SQLite). Only the request's first transaction (its session, which does the
+        writing) takes the lock: a second session the same request opens to read (an
+        idempotent replay, say) would otherwise wait for the lock its own request holds.
+        """
+        claim = WRITE_REQUEST.get()
+        immediate = bool(claim and claim[0])
+        if immediate and claim is not None:
+            claim[0] = False
+            writers.acquire(connection)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return begin
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -77,7 +130,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 15) -> AsyncEngine:
     """An async engine; SQLite connections get WAL mode and foreign keys on.
 
     PostgreSQL sessions plan every statement for its own parameters
@@ -93,6 +151,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         ``sqlite://`` / ``postgresql://`` are given their async driver).
     echo : bool
         Log every statement (never its parameters: they are hidden, in errors too).
+    pool_size : int
+        Connections kept open and reused; a session waits for a free one rather than
+        opening more. There is no overflow: overflow connections are closed when they
+        come back, and under load the service would spend its time opening PostgreSQL
+        connections (about one per request at 32 clients with SQLAlchemy's default 5 + 10).
 
     Returns
     -------
@@ -101,13 +164,24 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     url = normalise_url(url)
     # hide_parameters: SQL errors and echoed statements never quote bound values (answers,
     # attributes, respondent ids, key hashes) in logs or exception messages.
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
+    # A PostgreSQL connection is tested before each use (a server restart would otherwise
+    # fail one request per pooled connection); an SQLite file cannot go away, and the test
+    # cost a thread round trip per checkout (about 1 ms of CPU, half of a small request's).
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        "pool_pre_ping": not url.startswith("sqlite"),
+        "hide_parameters": True,
+    }
+    if not _in_memory(url):  # an in-memory database has one connection (StaticPool)
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     if url.startswith("postgresql+asyncpg"):
         kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        writers = _SQLiteWriters()
+        event.listen(engine.sync_engine, "begin", _sqlite_begin(writers))
+        event.listen(engine.sync_engine.pool, "checkin", writers.release)
     return engine
 
 

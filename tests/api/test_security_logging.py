@@ -5,12 +5,14 @@ share token; while the request lines and the 500s' error ids are there (logging 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -247,3 +249,42 @@ def test_no_secret_reaches_the_log(own_database: Database, level: str, tmp_path:
     leaked = {what: value for what, value in secrets.items() if value in log}
     assert not leaked, f"logged: {leaked}\n{log}"
     assert not re.search(r"(?i)bearer\s+mes_", log)
+
+
+def test_a_client_that_goes_away_mid_body_is_not_logged_as_a_server_error(
+    own_database: Database, tmp_path: Path
+) -> None:
+    """A client that closes its connection half-way through a body (a load tester's
+    timeout, a cancelled upload) is logged as such at INFO, not as an ERROR with an
+    error id and a traceback, and nothing is stored."""
+    key = _run_in_session(own_database.url, lambda s: create_key(s, "Gone Trust", ["admin"]))
+    server = Server(own_database, "info", tmp_path)
+    try:
+        survey = httpx.post(
+            f"{server.base}/v1/surveys",
+            json={"title": "gone", "instrument": "mes", "attributes": {"unit": ["a"]}},
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()["id"]
+        body = json.dumps(_rows("half-sent", "a")).encode()
+        host, port = server.base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(
+                f"POST /v1/surveys/{survey}/responses HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[: len(body) // 2]
+            )
+            time.sleep(0.5)  # the server is reading the body when the client leaves
+        deadline = time.monotonic() + 10
+        while "client went away" not in server.log_path.read_text():
+            assert time.monotonic() < deadline, "the server never noticed the client leave"
+            time.sleep(0.1)
+        stored = httpx.get(
+            f"{server.base}/v1/surveys/{survey}", headers={"Authorization": f"Bearer {key}"}
+        ).json()["responses"]
+    finally:
+        log = server.stop()
+    assert stored == 0
+    assert "client went away before sending its body on POST /v1/surveys/{survey_id}" in log
+    assert "ERROR" not in log
+    assert "Traceback" not in log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from mes.instrument import instrument_from_mapping
 __all__ = ["InstrumentService", "describe"]
 
 
+@functools.cache  # package data: it does not change while the service runs
 def _bundled() -> dict[str, mes.Instrument]:
     return {i: mes.load_instrument(i) for i in mes.bundled_ids()}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
@@ -28,6 +28,22 @@ from api.errors import ProblemError
 __all__ = ["ResponseService"]
 
 _CHUNK = 500  # rows per IN (...) / INSERT statement; far below every driver's parameter limit
+
+# Statements every submit runs, on the tables' columns and built once: building and
+# loading through the ORM cost as much as running them (a single-respondent submit
+# is mostly such overhead).
+_RESPONSES = SurveyResponse.__table__.c
+_EXISTING = select(_RESPONSES.respondent).where(
+    _RESPONSES.survey_id == bindparam("survey_id"),
+    _RESPONSES.respondent.in_(bindparam("respondents", expanding=True)),
+)
+_SURVEYS = Survey.__table__.c
+_ADD_TO_COUNT = (
+    update(cast(Table, Survey.__table__))
+    .where(_SURVEYS.id == bindparam("survey_id"))
+    .values(response_count=_SURVEYS.response_count + bindparam("delta"))
+    .returning(_SURVEYS.response_count)
+)
 
 
 class ResponseService:
@@ -167,23 +183,14 @@ class ResponseService:
         for chunk in _chunks(respondents):
             found.extend(
                 await self.session.scalars(
-                    select(SurveyResponse.respondent).where(
-                        SurveyResponse.survey_id == survey_id,
-                        SurveyResponse.respondent.in_(chunk),
-                    )
+                    _EXISTING, {"survey_id": survey_id, "respondents": list(chunk)}
                 )
             )
         return sorted(found)
 
     async def _add_to_count(self, survey_id: uuid.UUID, delta: int) -> int:
         """Add to the survey's stored response count (one atomic UPDATE); the new count."""
-        count = await self.session.scalar(
-            update(Survey)
-            .where(Survey.id == survey_id)
-            .values(response_count=Survey.response_count + delta)
-            .returning(Survey.response_count)
-            .execution_options(synchronize_session=False)
-        )
+        count = await self.session.scalar(_ADD_TO_COUNT, {"survey_id": survey_id, "delta": delta})
         return int(count or 0)
 
 

@@ -130,6 +130,17 @@ def _sqlite_text(value: Any) -> Any:
     return value.isoformat(" ") if isinstance(value, dt.datetime) else value
 
 
+_COPY_FROM_ROWS = 100
+"""Batches this large are written with ``COPY``; smaller ones with a prepared ``INSERT``.
+Each ``copy_records_to_table`` first asks the server for the table's column types (a
+round trip and a query plan), which for a single respondent cost more than the row."""
+
+_PG_INSERT = (
+    f"INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))})"
+)
+
+
 async def _copy_postgresql(
     connection: Any, survey_id: uuid.UUID, rows: Sequence[NewResponse], now: dt.datetime
 ) -> None:
@@ -144,9 +155,12 @@ async def _copy_postgresql(
         for r in rows
     ]
     try:
-        await driver.copy_records_to_table(
-            SurveyResponse.__tablename__, records=records, columns=_COLUMNS
-        )
+        if len(records) >= _COPY_FROM_ROWS:
+            await driver.copy_records_to_table(
+                SurveyResponse.__tablename__, records=records, columns=_COLUMNS
+            )
+        else:
+            await driver.executemany(_PG_INSERT, records)
     except asyncpg.UniqueViolationError:
         raise _concurrent() from None
 
