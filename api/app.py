@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import create_rate_limiter
 from api.db.engine import WRITE_REQUEST, create_engine
+from api.db.transactions import commit_before_send
 from api.dependencies import DEPENDENCIES
 from api.domain.audit.controllers import AuditController
 from api.domain.audit.middleware import AuditMiddleware
@@ -189,9 +190,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit",
         create_all=False,
     )
+    # Not advanced-alchemy's "autocommit", which answers 201 even when the commit fails.
+    db_config.before_send_handler = commit_before_send(db_config.session_scope_key)
     v1 = Router(
         path="/v1",
         route_handlers=[

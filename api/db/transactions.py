@@ -1,0 +1,102 @@
+"""Each request's transaction ends before its answer goes out, and a failed commit is a 500.
+
+The route handlers write through the request's session (advanced-alchemy's
+``db_session``) and never commit: the transaction is committed here, when the
+answer's status line is about to be sent (a 2xx), or rolled back (anything else).
+advanced-alchemy's own ``autocommit`` handler does the same but logs a failed
+commit at DEBUG and sends the answer anyway, so a lost connection or a database
+that refuses the commit would still answer ``201 Created`` for rows that were
+never stored. Here the answer becomes a 500 problem document with an error id
+(logged like every other 500), so a client retries instead of trusting it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import msgspec
+from advanced_alchemy.extensions.litestar._utils import (
+    delete_aa_scope_state,
+    get_aa_scope_state,
+)
+from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
+    SESSION_SCOPE_KEY,
+    SESSION_TERMINUS_ASGI_EVENTS,
+)
+from litestar.constants import HTTP_RESPONSE_START
+
+from api.errors import PROBLEM_MEDIA_TYPE, redact
+
+__all__ = ["commit_before_send"]
+
+logger = logging.getLogger("api.errors")
+
+_FAILED_COMMIT = "mes_failed_commit_body"
+"""Scope key: the problem document that replaces the body of an answer whose commit failed."""
+
+
+def commit_before_send(session_scope_key: str = SESSION_SCOPE_KEY) -> Any:
+    """The SQLAlchemy plugin's ``before_send_handler``: commit (2xx) or roll back the
+    request's session as the answer starts, then close it.
+
+    When the commit raises, the status line becomes 500 and the body that follows is
+    replaced by a problem document naming a logged error id.
+
+    Parameters
+    ----------
+    session_scope_key : str
+        The config's ``session_scope_key`` (advanced-alchemy makes it unique per config:
+        a second app in one process stores its sessions under another key).
+    """
+
+    async def handler(message: Any, scope: Any) -> None:
+        replacement = scope.get(_FAILED_COMMIT)
+        if replacement is not None and message["type"] == "http.response.body":
+            message["body"] = replacement
+            message["more_body"] = False
+            return
+        session = get_aa_scope_state(scope, session_scope_key)
+        if session is None:
+            return
+        try:
+            if message["type"] == HTTP_RESPONSE_START:
+                if 200 <= message["status"] < 300:
+                    try:
+                        await session.commit()
+                    except Exception as exc:  # any failure: the rows are not known to be stored
+                        _answer_500(message, scope, exc)
+                        await session.rollback()
+                else:
+                    await session.rollback()
+        finally:
+            if message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
+                await session.close()
+                delete_aa_scope_state(scope, session_scope_key)
+
+    return handler
+
+
+def _answer_500(message: dict[str, Any], scope: dict[str, Any], exc: Exception) -> None:
+    error_id = uuid.uuid4().hex
+    route = scope.get("path_template") or redact(scope.get("path", ""))
+    method = scope.get("method", "")
+    logger.error("error %s on %s %s: the commit failed", error_id, method, route, exc_info=exc)
+    body = msgspec.json.encode(
+        {
+            "type": "about:blank",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "the changes could not be saved and nothing was stored; retry the "
+            f"request, or quote error id {error_id} when reporting it.",
+            "instance": scope.get("path", ""),
+            "error_id": error_id,
+        }
+    )
+    message["status"] = 500
+    message["headers"] = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope[_FAILED_COMMIT] = body
