@@ -192,3 +192,37 @@ def test_unknown_query_parameter_is_refused(client: TestClient[Any], admin: dict
     assert "onconflict" in response.json()["detail"]
     assert response.json()["errors"][0]["field"] == "query.onconflict"
     assert _count(client, admin, survey) == 0
+
+
+def test_whole_numbers_keep_their_whole_form_in_storage_and_in_errors(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    """JSON numbers are parsed as floats (one ``number`` type in the schema); whole ones
+    are stored, listed and quoted back as integers (``4``, never ``4.0``)."""
+    survey = create_survey(client, admin)
+    row = mes_rows(1)[0]
+    row["answers"]["mes01"] = 4.0
+    row["answers"]["mes02"] = 3
+    row["answers"]["mes03"] = None
+    row["attributes"] = {"band": 2.0, "fte": 0.5}
+    stored = client.post(f"/v1/surveys/{survey}/responses", json={"responses": [row]},
+                         headers=admin)
+    assert stored.status_code == 201, stored.text
+    listed = client.get(f"/v1/surveys/{survey}/responses", headers=admin).json()["items"][0]
+    assert type(listed["answers"]["mes01"]) is int
+    assert listed["answers"]["mes01"] == 4
+    assert type(listed["answers"]["mes02"]) is int
+    assert "mes03" not in listed["answers"]  # missing answers are not stored
+    assert listed["attributes"]["band"] == 2
+    assert listed["attributes"]["fte"] == 0.5
+
+    bad = {**mes_rows(2)[1], "respondent": "bad-1"}
+    bad["answers"] = {**bad["answers"], "mes01": 9, "mes02": 9.0, "mes04": 2.5}
+    rejected = client.post(f"/v1/surveys/{survey}/responses", json={"responses": [bad]},
+                           headers=admin)
+    assert rejected.status_code == 422
+    values = {e["field"]: e["value"] for e in rejected.json()["errors"]}
+    assert type(values["answers.mes01"]) is int
+    assert values["answers.mes01"] == 9
+    assert type(values["answers.mes02"]) is int
+    assert values["answers.mes04"] == 2.5

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictStr, field_validator
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictStr
 
 __all__ = ["Answer", "AttributeValue", "BatchResult", "ResponseBatch", "ResponseIn", "ResponseOut"]
 
 Answer = StrictFloat | StrictStr | None
 """An answer as sent: a number on the response scale, a code, or null/"" for missing.
 
-(One JSON ``number`` type, not integer-or-number, keeps the OpenAPI ``oneOf`` unambiguous;
-whole numbers are turned back into ``int`` after parsing.)"""
+(One JSON ``number`` type, not integer-or-number, keeps the OpenAPI ``oneOf`` unambiguous.
+Numbers therefore arrive as ``float``; whole ones are stored as ``int``
+(:func:`api.domain.responses.services.as_stored`) and quoted as ``int`` in errors. No
+validator turns them back per row: that pass was 17% of an ingest profile.)"""
 AttributeValue = StrictStr | StrictFloat | StrictBool | None
 StoredAnswer = int | str
 """A stored answer: a whole number, or a code of the response scale."""
-
-
-def _whole(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
 
 
 class ResponseIn(BaseModel):
@@ -31,11 +29,6 @@ class ResponseIn(BaseModel):
     attributes: dict[str, AttributeValue] = Field(
         default_factory=dict, description="Attribute name -> value (e.g. specialty)."
     )
-
-    @field_validator("answers", "attributes", mode="after")
-    @classmethod
-    def _whole_numbers_as_int(cls, values: dict[str, Any]) -> dict[str, Any]:
-        return _whole(values)
 
 
 class ResponseBatch(BaseModel):

@@ -112,10 +112,8 @@ class ResponseService:
             [
                 NewResponse(
                     respondent=r.respondent,
-                    answers=json_text(
-                        {k: v for k, v in r.answers.items() if v is not None and v != ""}
-                    ),
-                    attributes=json_text(r.attributes),
+                    answers=as_stored(r.answers, drop_missing=True),
+                    attributes=as_stored(r.attributes, drop_missing=False),
                     packed=None if packed is None else packed[i],
                 )
                 for i, r in enumerate(rows)
@@ -192,6 +190,24 @@ class ResponseService:
         """Add to the survey's stored response count (one atomic UPDATE); the new count."""
         count = await self.session.scalar(_ADD_TO_COUNT, {"survey_id": survey_id, "delta": delta})
         return int(count or 0)
+
+
+def as_stored(values: dict[str, Any], *, drop_missing: bool) -> str:
+    """The JSON text of answers or attributes as stored: whole numbers sent as ``2.0``
+    become ``2``; with ``drop_missing``, null and "" (missing answers) are left out.
+
+    Examples
+    --------
+    >>> as_stored({"mes01": 2.0, "mes02": 2.5, "mes03": None, "mes04": "SA"}, drop_missing=True)
+    '{"mes01":2,"mes02":2.5,"mes04":"SA"}'
+    """
+    return json_text(
+        {
+            k: int(v) if v.__class__ is float and v.is_integer() else v
+            for k, v in values.items()
+            if not drop_missing or (v is not None and v != "")
+        }
+    )
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:

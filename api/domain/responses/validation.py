@@ -179,6 +179,8 @@ def _attribute_problems(
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, bool)):
         return value
-    if isinstance(value, float):
+    if isinstance(value, float):  # JSON numbers arrive as float: 9 is quoted as 9, not 9.0
+        if value.is_integer():
+            return int(value)
         return value if value == value and abs(value) != float("inf") else str(value)
     return str(value)
