@@ -30,6 +30,7 @@ from api.domain.audit.middleware import AuditMiddleware
 from api.domain.benchmarks.controllers import NormTableController
 from api.domain.instruments.controllers import InstrumentController
 from api.domain.reports.controllers import ReportController
+from api.domain.responses.cache import answer_cache
 from api.domain.responses.controllers import ResponseController
 from api.domain.responses.formats import CSV, FHIR, convert_submission
 from api.domain.scores.controllers import ScoreController
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{BEARER: []}],
     )
     rate_limiter = create_rate_limiter(settings)
+    answer_cache.configure(settings.answer_cache_mb)
     state = State(
         {
             "settings": settings,

@@ -5,9 +5,11 @@ database when the server is reachable) holds one survey of ``n`` respondents wit
 two attributes (staff group x directorate). The first 1,000 go in through the API
 (``POST .../responses``); the rest are copied straight into ``survey_response`` in
 exactly the format the API writes (JSON answers and attributes), because seeding
-200,000 rows through the API would measure ingest, not reports. The figure is the
-best wall-clock time of ``GET /v1/surveys/{id}/report?by=staff_group,directorate``
-(JSON), against, in the same process:
+200,000 rows through the API would measure ingest, not reports. The figures are the
+wall-clock times of ``GET /v1/surveys/{id}/report?by=staff_group,directorate``
+(JSON): the first, which reads the survey from the database, and the best of the
+later ones, which find its decoded answers in the worker's cache (the survey has not
+changed since; api/domain/responses/cache.py), against, in the same process:
 (a) ``mes.score`` of the same 200,000 x 30 matrix (target: < 1 s and <= 3x);
 (b) ``mes.summarise`` of the same frame in-process (what the library alone costs).
 The report's overall index mean must equal the in-process one, or there is no figure.
@@ -109,7 +111,9 @@ def measure(backend: str, n: int, repeat: int) -> list[Result]:
         return r.json()  # type: ignore[no-any-return]
 
     try:
-        body = api_report()
+        start = time.perf_counter()
+        body = api_report()  # the first read after the writes: from the database
+        cold = time.perf_counter() - start
         # The same numbers, or no figure.
         overall = next(g for g in body["groups"] if g["level"] == [])  # type: ignore[attr-defined]
         assert overall["n"] == n, (overall["n"], n)
@@ -128,13 +132,15 @@ def measure(backend: str, n: int, repeat: int) -> list[Result]:
     label = "SQLite" if backend == "sqlite" else "PostgreSQL"
     api, score, summ = times
     t_score, t_summarise = min(score), min(summ)
-    extra = (f"{n:,} stored x 30 items, by {' x '.join(BY)}; API best {min(api):.2f} s, "
-             f"spread {min(api):.2f}-{max(api):.2f} s over {len(api)} GETs; "
-             f"{load_average()}")
+    extra = (f"{n:,} stored x 30 items, by {' x '.join(BY)}; first GET (read from the "
+             f"database) {cold:.2f} s; later GETs (answers cached) best {min(api):.2f} s, "
+             f"spread {min(api):.2f}-{max(api):.2f} s over {len(api)}; {load_average()}")
     return [
-        Result("api_report", f"GET report (JSON), {label}", min(api),
+        Result("api_report", f"GET report (JSON), first read, {label}", cold,
                "mes.score of the same matrix", t_score, "< 1 s and <= 3x", extra),
-        Result("api_report", f"GET report (JSON), {label}", min(api),
+        Result("api_report", f"GET report (JSON), answers cached, {label}", min(api),
+               "mes.score of the same matrix", t_score, "< 1 s and <= 3x", extra),
+        Result("api_report", f"GET report (JSON), answers cached, {label}", min(api),
                "mes.summarise in-process", t_summarise, "-", extra),
     ]
 

@@ -16,6 +16,7 @@ from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
@@ -89,6 +90,8 @@ class Survey(UUIDAuditBase):
     status: Mapped[str] = mapped_column(String(16), default="open")
     declared_attributes: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     response_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Raised by every write of the survey's responses (api/domain/responses/cache.py).
+    answers_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class SurveyResponse(UUIDAuditBase):

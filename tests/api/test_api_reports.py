@@ -99,3 +99,73 @@ def test_html_report(client: TestClient[Any], admin: dict[str, str]) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert response.text.lstrip().lower().startswith("<!doctype html")
     assert "Doctors 2026" in response.text
+
+
+def _expected(rows: list[Any]) -> dict[str, Any]:
+    frame = pd.DataFrame([r["answers"] for r in rows])
+    attrs = pd.DataFrame({"specialty": [r["attributes"]["specialty"] for r in rows]})
+    return mes.summarise(  # type: ignore[no-any-return]
+        mes.load_instrument("mes"), frame, attrs, by=["specialty"], min_group_size=10
+    ).to_dict()
+
+
+def _same(got: Any, want: Any) -> bool:
+    """Equal, floats to 1e-9 (a changed survey's rows come back in another order, and a
+    sum in another order can differ in the last digit)."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            _same(got[k], want[k]) for k in want
+        )
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(
+            _same(g, w) for g, w in zip(got, want, strict=True)
+        )
+    if isinstance(want, float) and isinstance(got, float):
+        return got == pytest.approx(want, rel=1e-9, abs=1e-12)
+    return bool(got == want)
+
+
+def test_every_report_reflects_the_latest_write(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    """Reports are served from a worker's copy of a survey's answers only while no batch,
+    replacement or erasure has changed the survey since (on the 2-worker backend the
+    reads land on both workers, each with its own copy)."""
+    survey, rows = _survey_with_groups(client, admin)
+    url = f"/v1/surveys/{survey}/report?by=specialty"
+    for _ in range(3):  # read it more than once, on more than one worker
+        assert _same(client.get(url, headers=admin).json(), _expected(rows))
+
+    # A replacement keeps the count but changes the answers.
+    changed = {**rows[0], "answers": dict.fromkeys(rows[0]["answers"], 1)}
+    replaced = client.post(
+        f"/v1/surveys/{survey}/responses?on_conflict=replace",
+        json={"responses": [changed]},
+        headers=admin,
+    )
+    assert replaced.status_code == 201, replaced.text
+    rows = [changed, *rows[1:]]
+    for _ in range(3):
+        assert _same(client.get(url, headers=admin).json(), _expected(rows))
+
+    # An erasure.
+    erased = client.delete(f"/v1/surveys/{survey}/responses/{rows[1]['respondent']}",
+                           headers=admin)
+    assert erased.status_code == 204
+    rows = [rows[0], *rows[2:]]
+    for _ in range(3):
+        report = client.get(url, headers=admin).json()
+        assert _same(report, _expected(rows))
+    assert next(g for g in report["groups"] if g["level"] == [])["n"] == 59
+
+    # A new batch.
+    more = mes_rows(12, seed=12)
+    for i, row in enumerate(more):
+        row["respondent"] = f"late-{i}"
+        row["attributes"] = {"specialty": "Radiology"}
+    added = client.post(f"/v1/surveys/{survey}/responses", json={"responses": more},
+                        headers=admin)
+    assert added.status_code == 201, added.text
+    rows = rows + more
+    for _ in range(3):
+        assert _same(client.get(url, headers=admin).json(), _expected(rows))

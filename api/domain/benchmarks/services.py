@@ -176,7 +176,7 @@ class BenchmarkService:
         for other in surveys:
             if other.response_count < self.floor:
                 continue
-            stored = await stored_answers(self.session, other.id, instrument, respondents=False)
+            stored = await stored_answers(self.session, other, instrument, respondents=False)
             with np.errstate(all="ignore"):
                 report = mes.summarise(
                     instrument,

@@ -41,7 +41,10 @@ _SURVEYS = Survey.__table__.c
 _ADD_TO_COUNT = (
     update(cast(Table, Survey.__table__))
     .where(_SURVEYS.id == bindparam("survey_id"))
-    .values(response_count=_SURVEYS.response_count + bindparam("delta"))
+    .values(
+        response_count=_SURVEYS.response_count + bindparam("delta"),
+        answers_version=_SURVEYS.answers_version + 1,  # a changed survey is read afresh
+    )
     .returning(_SURVEYS.response_count)
 )
 
@@ -174,7 +177,7 @@ class ResponseService:
     ) -> StoredAnswers:
         """A survey's answers as one validated matrix, with attributes (and respondents,
         in their order, when asked for)."""
-        return await stored_answers(self.session, survey.id, instrument, respondents=respondents)
+        return await stored_answers(self.session, survey, instrument, respondents=respondents)
 
     async def _existing(self, survey_id: uuid.UUID, respondents: list[str]) -> list[str]:
         found: list[str] = []
@@ -187,7 +190,9 @@ class ResponseService:
         return sorted(found)
 
     async def _add_to_count(self, survey_id: uuid.UUID, delta: int) -> int:
-        """Add to the survey's stored response count (one atomic UPDATE); the new count."""
+        """Add to the survey's stored response count and raise its answers version (one
+        atomic UPDATE, in the write's transaction); the new count. Every write of a
+        survey's responses calls this, even with ``delta`` 0 (a replacement)."""
         count = await self.session.scalar(_ADD_TO_COUNT, {"survey_id": survey_id, "delta": delta})
         return int(count or 0)
 

@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
-from api.db.models import SurveyResponse
+from api.db.models import Survey, SurveyResponse
+from api.domain.responses.cache import CacheKey, answer_cache
 from api.domain.responses.packing import unpack
 from api.domain.responses.validation import answer_matrix
 from api.errors import ProblemError
@@ -197,35 +198,49 @@ class StoredAnswers:
         return sorted({name for obj in self._objects for name in obj})
 
     def attribute_frame(self, names: Sequence[str]) -> pd.DataFrame:
-        """One object column per name (None where a respondent lacks it), one row each."""
+        """One categorical column per name (missing where a respondent lacks it), one row
+        each.
+
+        Categorical, built from the codes already at hand: :func:`mes.summarise`
+        factorizes each grouping column, which for 200,000 object values cost 30 ms
+        a column and is nearly free for categorical ones.
+        """
         return pd.DataFrame(
-            {name: _take([obj.get(name) for obj in self._objects], self._codes) for name in names},
-            index=pd.RangeIndex(len(self)),
-            dtype=object,
+            {name: self._categorical(name) for name in names}, index=pd.RangeIndex(len(self))
         )
+
+    def _categorical(self, name: str) -> pd.Categorical:
+        per_object = pd.Series([obj.get(name) for obj in self._objects], dtype=object)
+        codes, categories = pd.factorize(per_object, use_na_sentinel=True)
+        return pd.Categorical.from_codes(
+            np.asarray(codes)[self._codes] if len(self._codes) else np.empty(0, dtype=np.int64),
+            categories=pd.Index(categories, dtype=object),
+        )
+
+    def nbytes(self) -> int:
+        """About what this holds in memory (the cache's budget counts it)."""
+        respondents = sum(49 + len(r) for r in self.respondents) if self.respondents else 0
+        return int(self.values.nbytes + self._codes.nbytes + respondents + 300 * len(self._objects))
 
     def attribute_dicts(self) -> list[dict[str, Any]]:
         """Each respondent's attributes (shared objects: read, don't modify)."""
         return [self._objects[c] for c in self._codes.tolist()]
 
 
-def _take(values: list[Any], codes: np.ndarray) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array[codes]
-
-
 async def stored_answers(
     session: AsyncSession,
-    survey_id: uuid.UUID,
+    survey: Survey,
     instrument: mes.Instrument,
     *,
     respondents: bool,
 ) -> StoredAnswers:
-    """Read a survey's responses as a :class:`StoredAnswers`.
+    """A survey's responses as a :class:`StoredAnswers` (read-only: it may be shared).
 
     Parameters
     ----------
+    survey : Survey
+        As read in this request: its ``answers_version`` says whether this
+        process's cached copy (:mod:`api.domain.responses.cache`) is current.
     respondents : bool
         Also read the respondent ids, and order the rows by them (pages and
         exports need them; reports do not, and read one column less).
@@ -239,6 +254,21 @@ async def stored_answers(
     wide to pack, come with their JSON answers instead, which are validated
     again with ``errors="missing"``.
     """
+    key = CacheKey(
+        survey.id, survey.answers_version, (instrument.id, instrument.version), respondents
+    )
+    cached = answer_cache.get(key)
+    if cached is not None:
+        return cached
+    found = await _read_answers(session, survey.id, instrument, respondents=respondents)
+    found.values.flags.writeable = False
+    answer_cache.put(key, found)
+    return found
+
+
+async def _read_answers(
+    session: AsyncSession, survey_id: uuid.UUID, instrument: mes.Instrument, *, respondents: bool
+) -> StoredAnswers:
     postgresql = (await session.connection()).dialect.name == "postgresql"
     as_text = "::text" if postgresql else ""
     columns = f"packed, attributes{as_text}, CASE WHEN packed IS NULL THEN answers{as_text} END"
