@@ -129,8 +129,10 @@ def test_every_report_reflects_the_latest_write(
     client: TestClient[Any], admin: dict[str, str]
 ) -> None:
     """Reports are served from a worker's copy of a survey's answers only while no batch,
-    replacement or erasure has changed the survey since (on the 2-worker backend the
-    reads land on both workers, each with its own copy)."""
+    replacement or erasure has changed the survey since. On the 2-worker backend every
+    request comes on a new connection, which either worker may accept, so the reads are
+    spread over two processes, each with its own copy."""
+    admin = {**admin, "Connection": "close"}
     survey, rows = _survey_with_groups(client, admin)
     url = f"/v1/surveys/{survey}/report?by=specialty"
     for _ in range(3):  # read it more than once, on more than one worker
