@@ -28,6 +28,9 @@ __all__ = [
     "Problem",
     "ProblemError",
     "install_log_redaction",
+    "log_server_error",
+    "logged_route",
+    "problem_document",
     "problem_responses",
     "redact",
     "safe_traceback",
@@ -276,6 +279,38 @@ _OPTIONAL_LOCATORS = ("line", "resource_id", "link_id")
 """FieldError members left out of a problem when None (they apply to CSV or FHIR bodies)."""
 
 
+def problem_document(
+    status: int, detail: str | None, instance: str, **extra: Any
+) -> dict[str, Any]:
+    """The members of a problem document (RFC 9457); those that are None are left out."""
+    body = {
+        "type": "about:blank",
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def logged_route(scope: Mapping[str, Any]) -> str:
+    """What a log line names a request's route by: its template, not its path (a path
+    can hold a share token or a respondent id)."""
+    return str(scope.get("path_template") or redact(str(scope.get("path", ""))))
+
+
+def log_server_error(scope: Mapping[str, Any], exc: BaseException, what: str = "") -> str:
+    """Log a 500's traceback (without messages: see install_log_redaction) under a new
+    error id, and return the id for the client to quote."""
+    error_id = uuid.uuid4().hex
+    logger.error(
+        "error %s on %s %s%s", error_id, scope.get("method", ""), logged_route(scope), what,
+        exc_info=exc,
+    )
+    return error_id
+
+
 def problem_response(
     request: Request[Any, Any, Any],
     status: int,
@@ -286,13 +321,7 @@ def problem_response(
     **extra: Any,
 ) -> Response[dict[str, Any]]:
     """Build a problem+json response (members that are None are left out)."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": _title(status),
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-    }
+    body = problem_document(status, detail, request.url.path)
     if errors is not None:
         lines = request.state.get("csv_lines")  # set for text/csv submissions
         for error in errors:
@@ -352,8 +381,11 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
         # Not a server error: the client closed the connection before sending its whole
         # body (a timeout, a cancelled upload). Nothing was read or written, and nobody
         # is left to read this answer; an ERROR with a traceback would page someone.
-        route = request.scope.get("path_template") or redact(request.url.path)
-        logger.info("client went away before sending its body on %s %s", request.method, route)
+        logger.info(
+            "client went away before sending its body on %s %s",
+            request.method,
+            logged_route(request.scope),
+        )
         return problem_response(request, 400, "the client disconnected before its body arrived")
     if status >= 500:
         return _internal_error_handler(request, exc)
@@ -383,11 +415,7 @@ def _recursion_handler(request: Request[Any, Any, Any], exc: RecursionError) -> 
 
 
 def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    error_id = uuid.uuid4().hex
-    # The route template, not the path: a path can hold a share token or a respondent id.
-    # The record factory (install_log_redaction) logs the traceback without messages.
-    route = request.scope.get("path_template") or redact(request.url.path)
-    logger.error("error %s on %s %s", error_id, request.method, route, exc_info=exc)
+    error_id = log_server_error(request.scope, exc)
     return problem_response(
         request,
         500,

@@ -43,12 +43,13 @@ from bench.harness import Result
 CLIENTS = 32
 
 
-Drive = tuple[np.ndarray, collections.Counter[str], float]
+Drive = tuple[tuple[float, float, float], collections.Counter[str], float]
+"""(p50, p99 and max latency in s, errors by kind, wall s) of one run."""
 
 
 async def _drive(url: str, bodies: list[bytes] | None, headers: dict[str, str],
                  per_client: int, expect: int, rate: float | None = None) -> Drive:
-    """``CLIENTS`` clients x ``per_client`` requests; (latencies s, errors by kind, wall s).
+    """``CLIENTS`` clients x ``per_client`` requests with httpx; a :data:`Drive`.
 
     Without ``rate`` each client sends its next request as soon as the last is answered
     (a closed loop: latency = clients / throughput). With ``rate`` (requests per second,
@@ -86,7 +87,8 @@ async def _drive(url: str, bodies: list[bytes] | None, headers: dict[str, str],
         wall = time.perf_counter() - start
     for kind, text in samples.items():
         print(f"api_load: first {kind} answer: {text}")
-    return np.array(latencies), errors, wall
+    p50, p99 = np.percentile(latencies, [50, 99])
+    return (float(p50), float(p99), max(latencies)), errors, wall
 
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_load.lua")
@@ -96,8 +98,8 @@ WRK_THREADS = 2
 def _wrk(url: str, key: str | None, per_client: int) -> Drive | None:
     """``wrk`` with ``CLIENTS`` connections x ``per_client`` answers each; None without wrk.
 
-    Returns the same (latencies, errors, wall) as :func:`_drive`, the latencies being
-    wrk's p50, p99 and max (wrk keeps a histogram, not every request).
+    Returns a :data:`Drive`, as :func:`_drive` does: wrk's own p50, p99 and max (it keeps
+    a histogram, not every request).
     """
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -131,20 +133,12 @@ def _wrk(url: str, key: str | None, per_client: int) -> Drive | None:
     for kind in ("connect_errors", "read_errors", "write_errors", "timeouts"):
         if found[kind]:
             errors[kind] = found[kind]
-    lat = np.array([found["p50_us"], found["p99_us"], found["max_us"]]) / 1e6
+    lat = (found["p50_us"] / 1e6, found["p99_us"] / 1e6, found["max_us"] / 1e6)
     return lat, errors, found["seconds"]
 
 
 RATE = 100.0
 """Requests per second, all 32 clients together, of the paced (open-loop) measurement."""
-
-
-def _summary(lat: np.ndarray, from_wrk: bool) -> tuple[float, float, float]:
-    """p50, p99 and max, in seconds, of :func:`_drive` latencies or a :func:`_wrk` triple."""
-    if from_wrk:
-        return float(lat[0]), float(lat[1]), float(lat[2])
-    p50, p99 = np.percentile(lat, [50, 99])
-    return float(p50), float(p99), float(lat.max())
 
 
 def measure(server: Server, label: str, per_client: int, paced: bool = True) -> list[Result]:
@@ -158,27 +152,25 @@ def measure(server: Server, label: str, per_client: int, paced: bool = True) -> 
     # warm up: one request per client (connections, prepared statements, imports)
     asyncio.run(_drive(url, bodies[n:], headers, 1, 201))
     results = []
-    runs: list[tuple[str, Drive, Drive, bool]] = []
+    runs: list[tuple[str, Drive, Drive]] = []
     health_wrk = _wrk(f"{server.url}/health", None, per_client)
     if health_wrk is not None:
         submit_wrk = _wrk(url, server.key, per_client)
         assert submit_wrk is not None
-        runs.append(("back to back, wrk", submit_wrk, health_wrk, True))
+        runs.append(("back to back, wrk", submit_wrk, health_wrk))
     else:
         print("api_load: wrk is not installed (apt install wrk): closed loop with httpx")
         health = asyncio.run(_drive(f"{server.url}/health", None, {}, per_client, 200))
         runs.append(("back to back, httpx", asyncio.run(
-            _drive(url, bodies[:n], headers, per_client, 201)), health, False))
+            _drive(url, bodies[:n], headers, per_client, 201)), health))
     if paced:
         health = asyncio.run(_drive(f"{server.url}/health", None, {}, per_client, 200))
         runs.append((f"paced, {RATE:.0f} req/s in all, httpx", asyncio.run(
-            _drive(url, bodies[:n], headers, per_client, 201, RATE)), health, False))
-    for how, (lat, errors, wall), (h_lat, _, _), from_wrk in runs:
+            _drive(url, bodies[:n], headers, per_client, 201, RATE)), health))
+    for how, ((p50, p99, worst), errors, wall), ((h50, h99, _), _, _) in runs:
         if errors:
             for line in server.errors_logged():
                 print(f"api_load: server log: {line}")
-        p50, p99, worst = _summary(lat, from_wrk)
-        h50, h99, _ = _summary(h_lat, from_wrk)
         err = ", ".join(f"{k}: {v}" for k, v in errors.most_common()) or "none"
         extra = (f"{n:,} requests; p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms, max "
                  f"{worst * 1e3:.0f} ms; errors {sum(errors.values())} ({err}); "

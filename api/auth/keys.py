@@ -72,17 +72,6 @@ def _prefix_given(key_or_prefix: str) -> str:
     return key_prefix(text) or text
 
 
-async def _key_and_tenant(session: AsyncSession, prefix: str) -> Any:
-    """The (ApiKey, tenant name) row of a prefix, or None."""
-    return (
-        await session.execute(
-            select(ApiKey, Tenant.name)
-            .join(Tenant, Tenant.id == ApiKey.tenant_id)
-            .where(ApiKey.prefix == prefix)
-        )
-    ).first()
-
-
 def parse_scopes(text: str | Iterable[str]) -> list[str]:
     """Split and check a comma-separated scope list.
 
@@ -163,13 +152,19 @@ def _revoked(revoked_at: dt.datetime | None, now: dt.datetime | None = None) -> 
 
 
 _KEYS = ApiKey.__table__.c
-_PRINCIPAL = (
+_KEY_AND_TENANT = (
     select(_KEYS.id, _KEYS.tenant_id, _KEYS.key_hash, _KEYS.scopes, _KEYS.revoked_at, Tenant.name)
     .join(Tenant, Tenant.id == _KEYS.tenant_id)
     .where(_KEYS.prefix == bindparam("prefix"))
 )
-"""Every request's key lookup: table columns rather than the ORM entity and built once
-(building and loading the ORM statement cost about as much as running it)."""
+"""A key's row and its tenant's name, by prefix: every request's key lookup, so on table
+columns rather than the ORM entity and built once (building and loading the ORM
+statement cost about as much as running it)."""
+
+
+async def _key_and_tenant(db: AsyncSession | AsyncConnection, prefix: str) -> Any:
+    """The key's row (with its tenant's ``name``) of a prefix, or None."""
+    return (await db.execute(_KEY_AND_TENANT, {"prefix": prefix})).first()
 
 
 async def authenticate_key(db: AsyncSession | AsyncConnection, key: str) -> Principal | None:
@@ -178,7 +173,7 @@ async def authenticate_key(db: AsyncSession | AsyncConnection, key: str) -> Prin
     The hash comparison takes the same time whether or not the prefix exists.
     """
     prefix = key_prefix(key)
-    row = (await db.execute(_PRINCIPAL, {"prefix": prefix})).first() if prefix else None
+    row = await _key_and_tenant(db, prefix) if prefix else None
     matches = hmac.compare_digest(hash_key(key), row.key_hash if row else _DUMMY_HASH)
     if row is None or not matches or _revoked(row.revoked_at):
         return None
@@ -276,7 +271,8 @@ async def rotate_key(
     row = await _key_and_tenant(session, prefix)
     if row is None:
         raise LookupError(f"no key with prefix {prefix!r} (see mes keys list)")
-    old, tenant_name = row
+    tenant_name = row.name
+    old = await session.get_one(ApiKey, row.id)  # the entity: its revocation is changed below
     now = dt.datetime.now(dt.UTC)
     if _revoked(old.revoked_at, now):
         raise LookupError(

@@ -12,8 +12,6 @@ never stored. Here the answer becomes a 500 problem document with an error id
 
 from __future__ import annotations
 
-import logging
-import uuid
 from typing import Any
 
 import msgspec
@@ -27,11 +25,9 @@ from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
 )
 from litestar.constants import HTTP_RESPONSE_START
 
-from api.errors import PROBLEM_MEDIA_TYPE, redact
+from api.errors import PROBLEM_MEDIA_TYPE, log_server_error, problem_document
 
 __all__ = ["commit_before_send"]
-
-logger = logging.getLogger("api.errors")
 
 _FAILED_COMMIT = "mes_failed_commit_body"
 """Scope key: the problem document that replaces the body of an answer whose commit failed."""
@@ -79,20 +75,15 @@ def commit_before_send(session_scope_key: str = SESSION_SCOPE_KEY) -> Any:
 
 
 def _answer_500(message: dict[str, Any], scope: dict[str, Any], exc: Exception) -> None:
-    error_id = uuid.uuid4().hex
-    route = scope.get("path_template") or redact(scope.get("path", ""))
-    method = scope.get("method", "")
-    logger.error("error %s on %s %s: the commit failed", error_id, method, route, exc_info=exc)
+    error_id = log_server_error(scope, exc, ": the commit failed")
     body = msgspec.json.encode(
-        {
-            "type": "about:blank",
-            "title": "Internal Server Error",
-            "status": 500,
-            "detail": "the changes could not be saved and nothing was stored; retry the "
-            f"request, or quote error id {error_id} when reporting it.",
-            "instance": scope.get("path", ""),
-            "error_id": error_id,
-        }
+        problem_document(
+            500,
+            "the changes could not be saved and nothing was stored; retry the request, or "
+            f"quote error id {error_id} when reporting it.",
+            scope.get("path", ""),
+            error_id=error_id,
+        )
     )
     message["status"] = 500
     message["headers"] = [

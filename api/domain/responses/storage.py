@@ -213,8 +213,7 @@ class StoredAnswers:
         per_object = pd.Series([obj.get(name) for obj in self._objects], dtype=object)
         codes, categories = pd.factorize(per_object, use_na_sentinel=True)
         return pd.Categorical.from_codes(
-            np.asarray(codes)[self._codes] if len(self._codes) else np.empty(0, dtype=np.int64),
-            categories=pd.Index(categories, dtype=object),
+            np.asarray(codes)[self._codes], categories=pd.Index(categories, dtype=object)
         )
 
     def nbytes(self) -> int:
