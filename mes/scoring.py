@@ -19,9 +19,9 @@ import pandas as pd
 
 from mes.errors import ResponseProblem
 from mes.instrument import Instrument
-from mes.responses import Errors, keyed_answers, response_matrix
+from mes.responses import Errors, ResponseMatrix, keyed_answers, response_matrix
 
-__all__ = ["ScoreTable", "impute_missing", "score"]
+__all__ = ["ScoreTable", "impute_missing", "score", "score_matrix"]
 
 
 class _Columns(Mapping[str, np.ndarray]):
@@ -246,7 +246,26 @@ def score(
     >>> table.percent["index"]
     array([100.,  75.,  nan])
     """
-    matrix = response_matrix(instrument, responses, errors=errors, strict=strict)
+    return score_matrix(
+        instrument, response_matrix(instrument, responses, errors=errors, strict=strict))
+
+
+def score_matrix(instrument: Instrument, matrix: ResponseMatrix) -> ScoreTable:
+    """:func:`score` for answers already validated by :func:`mes.responses.response_matrix`.
+
+    Callers that need the validated answers themselves as well (group reports count
+    favourable answers from them) validate once and score with this.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        The instrument ``matrix`` was validated against.
+    matrix : ResponseMatrix
+
+    Returns
+    -------
+    ScoreTable
+    """
     sums, present, answered = _scale_sums(instrument, matrix.values)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / present

@@ -480,6 +480,43 @@ def test_responses_are_valid_answers(data: st.DataObject) -> None:
     assert ((values >= lo) & (values <= hi) & (values == np.floor(values))).all()
 
 
+@FAST
+@given(
+    bounds=st.sampled_from([(1, 5), (0, 6), (-3, 3), (-128, 127), (0, 200), (-1000, 1000)]),
+    answers=st.lists(
+        st.one_of(
+            st.integers(-1100, 1100).map(float),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([-0.0, 0.5, 127.0, 128.0, 255.0, 256.0, -129.0, 2.0**63, 1e300]),
+        ),
+        min_size=1, max_size=40,
+    ),
+)
+def test_an_answer_is_invalid_exactly_when_not_a_whole_number_on_the_scale(
+    bounds: tuple[int, int], answers: list[float]
+) -> None:
+    # The range check casts to a small integer type (mes.responses._check_range); the
+    # reference here is the rule itself, in floats: NaN is missing, anything else must be
+    # a whole number from min to max (DESIGN.md section 3).
+    lo, hi = bounds
+    inst = instrument_from_mapping({
+        "id": "t", "version": "1", "title": "T", "licence": "CC0",
+        "response_scale": {"min": lo, "max": hi},
+        "items": [{"id": "a"}, {"id": "b"}], "scales": [{"id": "s", "items": ["a", "b"]}],
+    })
+    values = np.column_stack([answers, answers[::-1]]).astype(np.float64)
+    matrix = mes.responses.response_matrix(inst, values, errors="missing")
+    with np.errstate(invalid="ignore"):
+        expected = ~np.isnan(values) & ~((values >= lo) & (values <= hi)
+                                         & (np.floor(values) == values))
+    rows, cols = np.nonzero(expected)
+    assert [(p.row, p.item) for p in matrix.invalid] == [
+        (int(r), "ab"[c]) for r, c in zip(rows, cols, strict=True)]
+    kept = ~expected & ~np.isnan(values)
+    assert np.array_equal(matrix.values[kept], values[kept])
+    assert np.isnan(matrix.values[expected]).all()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -113,6 +113,32 @@ def test_quantiles_and_histogram_of_individual_scores(small_instrument, frames) 
     assert report.group(site="East").scales["one"].quantiles is None
 
 
+def test_distributions_of_several_scales_with_unequal_bins_at_every_level(
+    small_instrument, frames
+) -> None:
+    # Reference: numpy's quantile and histogram of each group's own scores (the report
+    # sorts once per scale and sums the histogram per cell; a mix-up of scales or levels
+    # shows here, where two scales and nested groups differ).
+    frame = frames(600, seed=11)
+    bins = [0, 10, 50, 90, 100]
+    report = summarise(small_instrument, frame, by=["grade", "site"], min_group_size=1,
+                       distribution_scales=["two", "one"], bins=bins, quantiles=(0.25, 0.75))
+    assert report.distribution_scales == ("two", "one")
+    scores = _reference_scores(frame)
+    for group in report:
+        members = np.ones(len(frame), dtype=bool)
+        for attribute, value in group.key.items():
+            members &= (frame[attribute] == value).to_numpy()
+        for scale in ("one", "two"):
+            x = scores.loc[members, scale].dropna().to_numpy()
+            cell = group.scales[scale]
+            assert cell.quantiles == pytest.approx(
+                {"p25": np.quantile(x, 0.25), "p75": np.quantile(x, 0.75)}), group.label
+            expected = np.histogram((x - 1) / 4 * 100, bins=bins)[0] / x.size * 100
+            assert [h["percent"] for h in cell.histogram] == pytest.approx(expected.tolist())
+        assert group.scales["total"].histogram is None
+
+
 def test_headcounts_give_response_rates(small_instrument, frames) -> None:
     frame = frames(200, seed=6)
     n_cons = int((frame["grade"] == "consultant").sum())
