@@ -87,11 +87,18 @@ def welch_interval(
     return diff, diff - half, diff + half, df
 
 
+_DECIMALS = 9  # far below what is shown, far above the noise of summation order
+
+
 def read_change(
     g: float | None, diff: float, low: float | None, high: float | None,
     before: float, after: float, ci: float = 0.95,
 ) -> str:
     """A plain-language reading of a change, leading with the effect size.
+
+    Every number is first rounded to 9 decimals: a sum over respondents in another
+    order (rows read back from a database) moves a mean in its last binary digit, and
+    that must not turn "0.83" into "0.84" at a tie, nor an unchanged mean into a rise.
 
     Examples
     --------
@@ -100,6 +107,8 @@ def read_change(
     "Small increase (Hedges' g = 0.35): the mean rose by 0.30 points, from 3.40 to 3.70 \
 (95% CI of the change 0.10 to 0.50)."
     """
+    g, low, high = (None if x is None else round(x, _DECIMALS) for x in (g, low, high))
+    diff, before, after = (round(x, _DECIMALS) for x in (diff, before, after))
     if g is None or not math.isfinite(g):
         size = "Change of unknown size"
     else:

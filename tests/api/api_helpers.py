@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 
@@ -62,3 +63,20 @@ def wait_until_serving(process: Any, base: str, log_path: Path, seconds: float) 
         if time.monotonic() > deadline:
             pytest.fail(f"mes serve did not answer: {log_path.read_text()}")
         time.sleep(0.1)
+
+
+def same_up_to_summation_order(got: Any, want: Any) -> bool:
+    """Equal, floats to 1e-9 relative: rows read back from a database may come in another
+    order (PostgreSQL groups them by attributes for reports), and a sum in another order
+    can differ in the last digit. Counts, flags and texts must be equal."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            same_up_to_summation_order(got[k], want[k]) for k in want
+        )
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(
+            same_up_to_summation_order(g, w) for g, w in zip(got, want, strict=True)
+        )
+    if isinstance(want, float) and isinstance(got, float):
+        return got == pytest.approx(want, rel=1e-9, abs=1e-12)
+    return bool(got == want)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from api_helpers import create_survey, mes_rows
+from api_helpers import create_survey, mes_rows, same_up_to_summation_order
 from litestar.testing import TestClient
 
 import mes
@@ -109,22 +109,6 @@ def _expected(rows: list[Any]) -> dict[str, Any]:
     ).to_dict()
 
 
-def _same(got: Any, want: Any) -> bool:
-    """Equal, floats to 1e-9 (a changed survey's rows come back in another order, and a
-    sum in another order can differ in the last digit)."""
-    if isinstance(want, dict):
-        return isinstance(got, dict) and got.keys() == want.keys() and all(
-            _same(got[k], want[k]) for k in want
-        )
-    if isinstance(want, list):
-        return isinstance(got, list) and len(got) == len(want) and all(
-            _same(g, w) for g, w in zip(got, want, strict=True)
-        )
-    if isinstance(want, float) and isinstance(got, float):
-        return got == pytest.approx(want, rel=1e-9, abs=1e-12)
-    return bool(got == want)
-
-
 def test_every_report_reflects_the_latest_write(
     client: TestClient[Any], admin: dict[str, str]
 ) -> None:
@@ -136,7 +120,7 @@ def test_every_report_reflects_the_latest_write(
     survey, rows = _survey_with_groups(client, admin)
     url = f"/v1/surveys/{survey}/report?by=specialty"
     for _ in range(3):  # read it more than once, on more than one worker
-        assert _same(client.get(url, headers=admin).json(), _expected(rows))
+        assert same_up_to_summation_order(client.get(url, headers=admin).json(), _expected(rows))
 
     # A replacement keeps the count but changes the answers.
     changed = {**rows[0], "answers": dict.fromkeys(rows[0]["answers"], 1)}
@@ -148,7 +132,7 @@ def test_every_report_reflects_the_latest_write(
     assert replaced.status_code == 201, replaced.text
     rows = [changed, *rows[1:]]
     for _ in range(3):
-        assert _same(client.get(url, headers=admin).json(), _expected(rows))
+        assert same_up_to_summation_order(client.get(url, headers=admin).json(), _expected(rows))
 
     # An erasure.
     erased = client.delete(f"/v1/surveys/{survey}/responses/{rows[1]['respondent']}",
@@ -157,7 +141,7 @@ def test_every_report_reflects_the_latest_write(
     rows = [rows[0], *rows[2:]]
     for _ in range(3):
         report = client.get(url, headers=admin).json()
-        assert _same(report, _expected(rows))
+        assert same_up_to_summation_order(report, _expected(rows))
     assert next(g for g in report["groups"] if g["level"] == [])["n"] == 59
 
     # A new batch.
@@ -170,4 +154,4 @@ def test_every_report_reflects_the_latest_write(
     assert added.status_code == 201, added.text
     rows = rows + more
     for _ in range(3):
-        assert _same(client.get(url, headers=admin).json(), _expected(rows))
+        assert same_up_to_summation_order(client.get(url, headers=admin).json(), _expected(rows))

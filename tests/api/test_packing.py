@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.domain.responses.packing import pack, packed_dtype, unpack
+from api.domain.responses.packing import pack, packed_dtype, unpack, unpack_joined
 from mes.instrument import instrument_from_mapping
 
 
@@ -45,6 +45,11 @@ def test_pack_unpack_round_trips(lo: int, span: int, k: int, data: st.DataObject
     width = k * (1 if span + 1 <= 255 else 2)
     assert all(len(b) == width for b in blobs)
     assert np.array_equal(unpack(inst, blobs), values, equal_nan=True)
+    # What PostgreSQL's string_agg hands back per group: the rows end to end, in parts.
+    cut = data.draw(st.integers(0, n))
+    parts = [b"".join(blobs[:cut]), b"".join(blobs[cut:])]
+    joined = unpack_joined(inst, parts, [cut, n - cut])
+    assert np.array_equal(joined, values, equal_nan=True)
 
 
 def test_width_follows_the_scale() -> None:
@@ -59,3 +64,9 @@ def test_a_row_of_the_wrong_length_is_refused_by_name() -> None:
     inst = _instrument(1, 5, k=4)
     with pytest.raises(ValueError, match=r"packed row 1 has 3 bytes; .* needs 4 \(4 items\)"):
         unpack(inst, [b"\x01\x02\x03\x04", b"\x01\x02\x03"])
+
+
+def test_a_joined_part_of_the_wrong_length_is_refused_by_name() -> None:
+    inst = _instrument(1, 5, k=4)
+    with pytest.raises(ValueError, match=r"packed part 1 has 7 bytes for 2 rows; .* needs 4 a row"):
+        unpack_joined(inst, [b"\x01" * 4, b"\x01" * 7], [1, 2])

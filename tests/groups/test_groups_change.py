@@ -101,3 +101,14 @@ def test_reading_leads_with_the_effect_size() -> None:
     assert unsure.startswith("Negligible increase")
     assert "may be chance" in unsure
     assert read_change(None, 0.0, None, None, 3.0, 3.0).startswith("Change of unknown size")
+
+
+def test_reading_does_not_depend_on_the_last_binary_digit() -> None:
+    # Means summed in another row order (as a database may return them) differ in the
+    # last bit: at a tie of the shown decimals, or for an unchanged mean, the text must not.
+    tie = 3.855 - 3.02  # 0.835 up to float error: shown as 0.83 or 0.84 by the raw value
+    texts = {read_change(0.7, d, 0.31, 1.36, 3.02, 3.02 + d)
+             for d in (tie, math.nextafter(tie, 1), math.nextafter(tie, 0))}
+    assert len(texts) == 1
+    same = read_change(1e-17, 1e-17, -0.1, 0.1, 3.4, 3.4 + 1e-16)
+    assert same.startswith("Negligible change (Hedges' g = 0.00): the mean changed by 0.00")

@@ -21,7 +21,7 @@ import numpy as np
 
 import mes
 
-__all__ = ["pack", "packed_dtype", "unpack"]
+__all__ = ["pack", "packed_dtype", "unpack", "unpack_joined"]
 
 
 def packed_dtype(instrument: mes.Instrument) -> np.dtype | None:
@@ -92,18 +92,64 @@ def unpack(instrument: mes.Instrument, blobs: Sequence[bytes]) -> np.ndarray:
     >>> np.array_equal(unpack(inst, pack(inst, row)), row, equal_nan=True)
     True
     """
-    dtype = packed_dtype(instrument)
-    k = len(instrument.item_ids)
-    if dtype is None:
-        raise ValueError(f"instrument {instrument.id!r} has a response scale too wide to pack")
-    width = k * dtype.itemsize
+    dtype, width = _row_format(instrument)
     if set(map(len, blobs)) - {width}:  # a C loop; find the culprit only when there is one
         bad = next(i for i, blob in enumerate(blobs) if len(blob) != width)
         raise ValueError(
             f"packed row {bad} has {len(blobs[bad])} bytes; instrument {instrument.id!r} "
-            f"version {instrument.version!r} needs {width} ({k} items)"
+            f"version {instrument.version!r} needs {width} ({len(instrument.item_ids)} items)"
         )
-    codes = np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(blobs), k)
+    return _decode(instrument, b"".join(blobs), dtype)
+
+
+def unpack_joined(
+    instrument: mes.Instrument, joined: Sequence[bytes], rows: Sequence[int]
+) -> np.ndarray:
+    """:func:`unpack` for rows the database has already concatenated, part by part.
+
+    Parameters
+    ----------
+    joined : sequence of bytes
+        Each the packed rows of one part, end to end (PostgreSQL's
+        ``string_agg(packed, '')``, one per group of a ``GROUP BY``).
+    rows : sequence of int
+        How many rows each part holds.
+
+    Raises
+    ------
+    ValueError
+        When a part's length is not ``rows`` packed rows of this instrument.
+
+    Examples
+    --------
+    >>> import numpy as np, mes
+    >>> inst = mes.load_instrument("uwes9")
+    >>> a, b = np.full((2, 9), 3.0), np.full((1, 9), 6.0)
+    >>> values = unpack_joined(inst, [b"".join(pack(inst, a)), pack(inst, b)[0]], [2, 1])
+    >>> values[:, 0].tolist()
+    [3.0, 3.0, 6.0]
+    """
+    dtype, width = _row_format(instrument)
+    for part, (data, n) in enumerate(zip(joined, rows, strict=True)):
+        if len(data) != n * width:
+            raise ValueError(
+                f"packed part {part} has {len(data)} bytes for {n} rows; instrument "
+                f"{instrument.id!r} version {instrument.version!r} needs {width} a row "
+                f"({len(instrument.item_ids)} items)"
+            )
+    return _decode(instrument, b"".join(joined), dtype)
+
+
+def _row_format(instrument: mes.Instrument) -> tuple[np.dtype, int]:
+    """The storage type of one answer and the bytes of one packed row."""
+    dtype = packed_dtype(instrument)
+    if dtype is None:
+        raise ValueError(f"instrument {instrument.id!r} has a response scale too wide to pack")
+    return dtype, len(instrument.item_ids) * dtype.itemsize
+
+
+def _decode(instrument: mes.Instrument, data: bytes, dtype: np.dtype) -> np.ndarray:
+    codes = np.frombuffer(data, dtype=dtype).reshape(-1, len(instrument.item_ids))
     values = codes.astype(np.float64) + (instrument.response_scale.min - 1)
     values[codes == 0] = np.nan
     return values

@@ -5,7 +5,8 @@ one binary ``COPY`` (PostgreSQL, asyncpg ``copy_records_to_table``) inside the
 request's transaction; the ORM's per-row bookkeeping and per-value bind
 processing cost more than the database itself (docs/performance.md). Reports
 read the packed answers (:mod:`api.domain.responses.packing`) and the
-attributes as JSON text, decoding each distinct attribute object once.
+attributes as JSON text, decoding each distinct attribute object once; on
+PostgreSQL the database concatenates the packed answers of each attribute object.
 
 The column formats are the ORM's own: the constant values of a batch (its
 survey id and time) and each row's id go through the columns' bind processors,
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import mes
 from api.db.models import Survey, SurveyResponse
 from api.domain.responses.cache import CacheKey, answer_cache
-from api.domain.responses.packing import unpack
+from api.domain.responses.packing import unpack, unpack_joined
 from api.domain.responses.validation import answer_matrix
 from api.errors import ProblemError
 from mes.responses import response_matrix
@@ -269,6 +270,8 @@ async def _read_answers(
     session: AsyncSession, survey_id: uuid.UUID, instrument: mes.Instrument, *, respondents: bool
 ) -> StoredAnswers:
     postgresql = (await session.connection()).dialect.name == "postgresql"
+    if postgresql and not respondents:
+        return await _read_grouped(session, survey_id, instrument)
     as_text = "::text" if postgresql else ""
     columns = f"packed, attributes{as_text}, CASE WHEN packed IS NULL THEN answers{as_text} END"
     sql = f"SELECT {columns}{', respondent' if respondents else ''} FROM survey_response "
@@ -286,18 +289,57 @@ async def _read_answers(
         packed_rows = np.setdiff1d(np.arange(n), unpacked)
         if len(packed_rows):
             values[packed_rows] = unpack(instrument, [blobs[i] for i in packed_rows])
-        legacy = [json.loads(rows[i][2]) for i in unpacked]
-        values[unpacked] = response_matrix(
-            instrument, answer_matrix(instrument, legacy), errors="missing"
-        ).values
-    codes, uniques = pd.factorize(pd.Series([row[1] for row in rows], dtype=object))
-    objects = tuple(json.loads(text) if text else {} for text in uniques)
-    return StoredAnswers(
-        [row[3] for row in rows] if respondents else None,
-        values,
-        np.asarray(codes, dtype=np.intp),
-        objects,
+        values[unpacked] = _from_json(instrument, [rows[i][2] for i in unpacked])
+    return _stored(
+        [row[3] for row in rows] if respondents else None, values, [row[1] for row in rows]
     )
+
+
+# PostgreSQL concatenates each attribute object's packed rows itself: one row per
+# distinct object comes back instead of one per respondent, which at 200,000
+# respondents halves the read (docs/performance.md). Rows without packed answers
+# (stored before migration 0004) are counted here and read on their own.
+_GROUPED = (
+    "SELECT attributes::text, count(*), count(*) FILTER (WHERE packed IS NULL), "
+    "string_agg(packed, ''::bytea) FROM survey_response WHERE survey_id = $1 "
+    "GROUP BY attributes"
+)
+_UNPACKED = (
+    "SELECT attributes::text, answers::text FROM survey_response "
+    "WHERE survey_id = $1 AND packed IS NULL"
+)
+
+
+async def _read_grouped(
+    session: AsyncSession, survey_id: uuid.UUID, instrument: mes.Instrument
+) -> StoredAnswers:
+    """A report's answers on PostgreSQL, in no particular row order."""
+    groups = await _fetch(session, _GROUPED, survey_id)
+    packed_rows = [total - unpacked for _, total, unpacked, _ in groups]
+    values = unpack_joined(instrument, [g[3] or b"" for g in groups], packed_rows)
+    texts = np.repeat(np.array([g[0] for g in groups], dtype=object), packed_rows).tolist()
+    if any(g[2] for g in groups):
+        legacy = await _fetch(session, _UNPACKED, survey_id)
+        values = np.vstack([values, _from_json(instrument, [row[1] for row in legacy])])
+        texts += [row[0] for row in legacy]
+    return _stored(None, values, texts)
+
+
+def _from_json(instrument: mes.Instrument, answer_texts: Sequence[str]) -> np.ndarray:
+    """Answers of rows stored without packed answers, validated again (invalid -> missing)."""
+    legacy = [json.loads(text) for text in answer_texts]
+    return response_matrix(
+        instrument, answer_matrix(instrument, legacy), errors="missing"
+    ).values
+
+
+def _stored(
+    respondents: list[str] | None, values: np.ndarray, attribute_texts: list[Any]
+) -> StoredAnswers:
+    """Decode each distinct attribute text once."""
+    codes, uniques = pd.factorize(pd.Series(attribute_texts, dtype=object))
+    objects = tuple(json.loads(text) if text else {} for text in uniques)
+    return StoredAnswers(respondents, values, np.asarray(codes, dtype=np.intp), objects)
 
 
 async def _fetch(session: AsyncSession, sql: str, survey_id: uuid.UUID) -> list[Any]:
