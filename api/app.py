@@ -38,6 +38,7 @@ from api.domain.shares.controllers import ShareController, SharedReportControlle
 from api.domain.surveys.controllers import SurveyController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS, ProblemError, install_log_redaction
+from api.heap import freeze_startup_heap, unfreeze_heap
 from api.request_checks import refuse_nul_characters
 from api.settings import Settings, get_settings
 
@@ -241,7 +242,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         state=state,
-        on_startup=[rate_limiter.start, _link_operations],
-        on_shutdown=[rate_limiter.close],
+        on_startup=[rate_limiter.start, _link_operations, freeze_startup_heap],  # heap: last
+        on_shutdown=[rate_limiter.close, unfreeze_heap],
         debug=settings.debug,
     )
