@@ -317,12 +317,14 @@ async def _read_grouped(
     groups = await _fetch(session, _GROUPED, survey_id)
     packed_rows = [total - unpacked for _, total, unpacked, _ in groups]
     values = unpack_joined(instrument, [g[3] or b"" for g in groups], packed_rows)
-    texts = np.repeat(np.array([g[0] for g in groups], dtype=object), packed_rows).tolist()
+    texts = [g[0] for g in groups]
+    repeats = list(packed_rows)
     if any(g[2] for g in groups):
         legacy = await _fetch(session, _UNPACKED, survey_id)
         values = np.vstack([values, _from_json(instrument, [row[1] for row in legacy])])
         texts += [row[0] for row in legacy]
-    return _stored(None, values, texts)
+        repeats += [1] * len(legacy)
+    return _stored(None, values, texts, repeats)
 
 
 def _from_json(instrument: mes.Instrument, answer_texts: Sequence[str]) -> np.ndarray:
@@ -334,12 +336,19 @@ def _from_json(instrument: mes.Instrument, answer_texts: Sequence[str]) -> np.nd
 
 
 def _stored(
-    respondents: list[str] | None, values: np.ndarray, attribute_texts: list[Any]
+    respondents: list[str] | None,
+    values: np.ndarray,
+    attribute_texts: list[Any],
+    repeats: list[int] | None = None,
 ) -> StoredAnswers:
-    """Decode each distinct attribute text once."""
+    """Decode each distinct attribute text once; ``repeats``: rows of each text, in order
+    (default one each)."""
     codes, uniques = pd.factorize(pd.Series(attribute_texts, dtype=object))
     objects = tuple(json.loads(text) if text else {} for text in uniques)
-    return StoredAnswers(respondents, values, np.asarray(codes, dtype=np.intp), objects)
+    codes = np.asarray(codes, dtype=np.intp)
+    if repeats is not None:
+        codes = np.repeat(codes, repeats)
+    return StoredAnswers(respondents, values, codes, objects)
 
 
 async def _fetch(session: AsyncSession, sql: str, survey_id: uuid.UUID) -> list[Any]:
