@@ -1,9 +1,10 @@
 """Group reports: per group and scale n, mean, SD, SE, t CI, percent, favourable share.
 
 :func:`summarise` scores the responses once (vectorised, :func:`mes.score`), sums
-every additive quantity per finest cell of the grouping with ``np.bincount``,
-adds cells up to every published level, and only then derives the statistics,
-so a report over 200,000 respondents costs little more than scoring them.
+every additive quantity per finest cell of the grouping (a sparse indicator
+matrix times the respondents' values), adds cells up to every published level,
+and only then derives the statistics, so a report over 200,000 respondents costs
+little more than scoring them.
 
 Small groups are suppressed before anything leaves this module
 (:mod:`mes.groups.suppression`): a hidden cell of a :class:`GroupReport` holds no
@@ -798,9 +799,10 @@ def summarise(
     different ``by`` are not protected against each other (publish one
     grouping per audience, or use ``margins=True`` to publish them together).
 
-    Sums are accumulated per finest cell with ``np.bincount`` (scores centred
-    on the scale midpoint, so the sum of squares keeps its precision) and added
-    up to each level, so the cost is one pass over the respondents.
+    Sums are accumulated per finest cell by a sparse (cells x respondents)
+    indicator matrix (scores centred on the scale midpoint, so the sum of squares
+    keeps its precision) and added up to each level, so the cost is one pass over
+    the respondents.
 
     References
     ----------
