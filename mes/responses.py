@@ -216,7 +216,9 @@ def _frame_from_mapping(mapping: Mapping[Any, Any]) -> pd.DataFrame:
 
 # ----- columns -> float64 ---------------------------------------------------------------
 
-_BLOCK_ROWS = 16_384  # rows checked at a time: keeps the temporaries in cache
+BLOCK_ROWS = 16_384
+"""Rows (respondents) a vectorised pass over answers takes at a time, here, in scoring and
+in group reports: a block's temporaries stay in the CPU cache."""
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "integer-na", "empty"})
 
 
@@ -267,8 +269,8 @@ def _check_range(values: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.n
     # the cost of comparing floats with floor and both bounds.
     whole: type[np.signedinteger[Any]] = np.int8 if lo >= -128 and hi <= 127 else np.int64
     with np.errstate(invalid="ignore"):  # casting NaN or inf warns; those are judged below
-        for start in range(0, n, _BLOCK_ROWS):
-            block = values[start : start + _BLOCK_ROWS]
+        for start in range(0, n, BLOCK_ROWS):
+            block = values[start : start + BLOCK_ROWS]
             as_whole = block.astype(whole)
             bad = as_whole != block
             bad |= as_whole < lo

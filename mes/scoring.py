@@ -19,7 +19,7 @@ import pandas as pd
 
 from mes.errors import ResponseProblem
 from mes.instrument import Instrument
-from mes.responses import Errors, ResponseMatrix, keyed_answers, response_matrix
+from mes.responses import BLOCK_ROWS, Errors, ResponseMatrix, keyed_answers, response_matrix
 
 __all__ = ["ScoreTable", "impute_missing", "score", "score_matrix"]
 
@@ -144,9 +144,6 @@ def impute_missing(keyed: np.ndarray, how: str) -> np.ndarray:
     return np.where(missing, fill, keyed)
 
 
-_BLOCK_ROWS = 16_384  # respondents per block: the block's temporaries stay in cache
-
-
 def _scale_sums(
     instrument: Instrument, raw: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -164,8 +161,8 @@ def _scale_sums(
     sums, present, answered = np.empty(shape), np.empty(shape), np.empty(shape)
     rev = instrument.reverse_mask
     flip = instrument.response_scale.min + instrument.response_scale.max
-    for start in range(0, n, _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
+    for start in range(0, n, BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
         if fill is not None:
             block = fill[rows].copy()  # keyed and imputed already
             answered[rows] = (~np.isnan(raw[rows])).astype(np.float64) @ membership

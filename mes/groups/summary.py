@@ -28,7 +28,13 @@ from mes.errors import MesError
 from mes.groups.aggregation import ICCResult, icc_from_summaries
 from mes.groups.suppression import _check_threshold, equations_for_levels, suppression_mask
 from mes.instrument import Instrument
-from mes.responses import RESPONDENT_COLUMN, Errors, keyed_answers, response_matrix
+from mes.responses import (
+    BLOCK_ROWS,
+    RESPONDENT_COLUMN,
+    Errors,
+    keyed_answers,
+    response_matrix,
+)
 from mes.scoring import score_matrix
 
 __all__ = [
@@ -425,17 +431,14 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     return remap[raw_codes], tuple(labels)
 
 
-_BLOCK_ROWS = 16_384  # respondents per block: a block's temporaries stay in cache
-
-
 def _favourable_counts(instrument: Instrument, values: np.ndarray, fav_min: float) -> np.ndarray:
     """Per respondent and scale: answered items keyed at or above ``fav_min``."""
     membership = instrument.membership.astype(np.float32)
     out = np.empty((values.shape[0], membership.shape[1]))
     reverse = instrument.reverse_mask.any()
     with np.errstate(invalid="ignore"):
-        for start in range(0, values.shape[0], _BLOCK_ROWS):
-            block = values[start : start + _BLOCK_ROWS]
+        for start in range(0, values.shape[0], BLOCK_ROWS):
+            block = values[start : start + BLOCK_ROWS]
             if reverse:
                 block = keyed_answers(instrument, block)
             # NaN compares False; float32 is exact for counts and halves the traffic.
@@ -572,8 +575,8 @@ def _cell_sums(
     names = ["n", "sum", "sumsq", "answered"] + (["favourable"] if prep.favourable is not None
                                                  else [])
     totals = {name: np.zeros((c, s_count)) for name in names}
-    for start in range(0, prep.n, _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
+    for start in range(0, prep.n, BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
         m = cell[rows].size
         to_cells = sparse.csc_array((np.ones(m), cell[rows], np.arange(m + 1)), shape=(c, m))
         scores = prep.scores[rows]
