@@ -22,6 +22,7 @@ from mes.groups import (
     icc,
     load_norm_table,
     summarise,
+    summarise_plan,
     suppress_small_groups,
 )
 from mes.instrument import Instrument
@@ -52,6 +53,7 @@ __all__ = [
     "reliability",
     "score",
     "summarise",
+    "summarise_plan",
     "suppress_small_groups",
 ]
 

@@ -1,13 +1,17 @@
 """Group reports: summaries by attribute, suppression, benchmarks, change, aggregation checks.
 
-DESIGN.md section 5. The public functions:
+The public functions:
 
 - :func:`summarise` - per group and scale n, mean, SD, SE, t CI, percent, favourable
-  share, response rate, distribution; small groups suppressed.
-- :func:`suppress_small_groups` - primary and complementary suppression of any table.
+  share, response rate, distribution; small groups protected across a reporting plan.
+- :func:`summarise_plan` - every report of a plan at once (what a service publishes).
+- :func:`raise_threshold` - a published report with more hidden.
+- :func:`suppress_small_groups` - primary and complementary suppression of any table;
+  :func:`mes.groups.disclosure.find_disclosure` audits any set of published cells.
 - :func:`percentile_rank`, :func:`band`, :func:`benchmark`, :func:`benchmark_report`,
   :class:`ComparisonSet`, :func:`load_norm_table` - norm-referenced benchmarks.
-- :func:`compare_waves` - change between two survey waves (Welch CI, Hedges' g).
+- :func:`compare_waves`, :func:`compare_reports` - change between two survey waves
+  (Welch CI, Hedges' g).
 - :func:`icc` - ICC(1) and ICC(2) aggregation check (Bliese 2000).
 """
 
@@ -23,16 +27,12 @@ from mes.groups.benchmarks import (
     benchmark_report,
     percentile_rank,
 )
-from mes.groups.change import ChangeCell, WaveComparison, compare_waves
+from mes.groups.change import ChangeCell, WaveComparison, compare_reports, compare_waves
 from mes.groups.norms import ComparisonSet, NormTableError, load_norm_table
-from mes.groups.summary import (
-    MISSING_LABEL,
-    GroupingError,
-    GroupReport,
-    GroupSummary,
-    ScaleSummary,
-    summarise,
-)
+from mes.groups.plan import PlanError
+from mes.groups.protection import PROTECTS, TOO_FEW
+from mes.groups.report import GroupReport, GroupSummary, ScaleSummary, raise_threshold
+from mes.groups.summary import MISSING_LABEL, GroupingError, summarise, summarise_plan
 from mes.groups.suppression import suppress_small_groups
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "DEFAULT_CUTS",
     "MIN_ORGANISATIONS",
     "MISSING_LABEL",
+    "PROTECTS",
+    "TOO_FEW",
     "Benchmark",
     "BenchmarkError",
     "ChangeCell",
@@ -49,16 +51,20 @@ __all__ = [
     "GroupingError",
     "ICCResult",
     "NormTableError",
+    "PlanError",
     "ScaleSummary",
     "WaveComparison",
     "band",
     "benchmark",
     "benchmark_report",
+    "compare_reports",
     "compare_waves",
     "icc",
     "icc_from_summaries",
     "load_norm_table",
     "percentile_rank",
+    "raise_threshold",
     "summarise",
+    "summarise_plan",
     "suppress_small_groups",
 ]

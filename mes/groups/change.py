@@ -10,9 +10,12 @@ would publish it), the change is ``mean_after - mean_before`` with
     \\nu = \\frac{SE^4}{\\frac{(s_1^2/n_1)^2}{n_1 - 1} + \\frac{(s_2^2/n_2)^2}{n_2 - 1}},
     \\quad CI = \\Delta \\pm t_{(1 + ci)/2,\\, \\nu} \\, SE
 
-(Welch 1947), and the standardised change Hedges' g (Hedges 1981), computed
-by ``pingouin.compute_effsize(after, before, eftype="hedges")``: Cohen's d with
-the pooled SD, times the small-sample correction :math:`1 - 3 / (4 (n_1 + n_2) - 9)`.
+(Welch 1947), and the standardised change Hedges' g (Hedges 1981): Cohen's d with
+the pooled SD, times the small-sample correction :math:`1 - 3 / (4 (n_1 + n_2) - 9)`,
+as ``pingouin.compute_effsize(after, before, eftype="hedges")`` computes it. Every
+figure comes from the two waves' published summaries (n, mean, SD of the cells that
+are shown), so a comparison reveals nothing that the two reports did not, and two
+stored reports can be compared (:func:`compare_reports`) without the answers.
 
 The two waves are treated as independent samples (anonymous surveys cannot
 pair respondents). The plain-language reading leads with the size of the
@@ -26,23 +29,23 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats
 
-from mes.groups.summary import (
-    DEFAULT_QUANTILES,
-    GroupingError,
-    GroupReport,
-    _Grouping,
-    _Prepared,
-    _summarise,
-)
+from mes.groups.report import GroupReport
+from mes.groups.summary import GroupingError, summarise
 from mes.instrument import Instrument
 from mes.responses import Errors
 
-__all__ = ["ChangeCell", "WaveComparison", "compare_waves", "read_change", "welch_interval"]
+__all__ = [
+    "ChangeCell",
+    "WaveComparison",
+    "compare_reports",
+    "compare_waves",
+    "hedges_g",
+    "read_change",
+    "welch_interval",
+]
 
 
 def welch_interval(
@@ -216,19 +219,6 @@ class WaveComparison:
         return pd.DataFrame(rows)
 
 
-def _members(grouping: _Grouping) -> dict[int, np.ndarray]:
-    """Node index -> respondent rows, for every node of every level."""
-    out: dict[int, np.ndarray] = {}
-    for li in range(len(grouping.levels)):
-        node = grouping.node_of_resp(li)
-        order = np.argsort(node, kind="stable")
-        bounds = np.flatnonzero(np.diff(node[order])) + 1
-        for rows in np.split(order, bounds):
-            if rows.size:
-                out[int(node[rows[0]])] = rows
-    return out
-
-
 def compare_waves(
     instrument: Instrument,
     before: Any,
@@ -295,46 +285,87 @@ def compare_waves(
     "Large increase (Hedges' g = 0.85)"
     """
     opts: dict[str, Any] = {"min_group_size": min_group_size, "scales": scales, "ci": ci,
-                            "margins": margins, "errors": errors, "quantiles": DEFAULT_QUANTILES}
-    rep1, prep1, grp1 = _summarise(instrument, before, attributes_before, by, **opts)
-    rep2, prep2, grp2 = _summarise(instrument, after, attributes_after, by, **opts)
-    if rep1.scales != rep2.scales:  # pragma: no cover - same instrument and scales
+                            "margins": margins, "errors": errors}
+    rep1 = summarise(instrument, before, attributes_before, by, **opts)
+    rep2 = summarise(instrument, after, attributes_after, by, **opts)
+    return compare_reports(rep1, rep2, ci=ci)
+
+
+def hedges_g(mean1: float, sd1: float, n1: int, mean2: float, sd2: float, n2: int) -> float:
+    """Hedges' g of ``mean2 - mean1`` from two samples' summaries (NaN when undefined).
+
+    .. math::
+
+        g = \\frac{\\bar x_2 - \\bar x_1}{s_p}
+            \\left(1 - \\frac{3}{4 (n_1 + n_2) - 9}\\right), \\quad
+        s_p = \\sqrt{\\frac{(n_1 - 1) s_1^2 + (n_2 - 1) s_2^2}{n_1 + n_2 - 2}}
+
+    Examples
+    --------
+    The same as ``pingouin.compute_effsize([4, 5, 6, 3] * 5, [3, 4, 5, 2] * 5,
+    eftype="hedges")`` (0.85446):
+
+    >>> import numpy as np
+    >>> from mes.groups.change import hedges_g
+    >>> x1, x2 = np.array([3, 4, 5, 2] * 5), np.array([4, 5, 6, 3] * 5)
+    >>> round(float(hedges_g(x1.mean(), x1.std(ddof=1), 20, x2.mean(), x2.std(ddof=1), 20)), 5)
+    0.85446
+    """
+    if n1 < 2 or n2 < 2 or not (math.isfinite(sd1) and math.isfinite(sd2)):
+        return math.nan
+    pooled = ((n1 - 1) * sd1 * sd1 + (n2 - 1) * sd2 * sd2) / (n1 + n2 - 2)
+    if pooled <= 0:
+        return math.nan
+    d = (mean2 - mean1) / math.sqrt(pooled)
+    return d * (1 - 3 / (4 * (n1 + n2) - 9))
+
+
+def compare_reports(before: GroupReport, after: GroupReport, *, ci: float = 0.95) -> WaveComparison:
+    """The change between two published reports of the same breakdown and instrument.
+
+    Parameters
+    ----------
+    before, after : GroupReport
+        Each as published (suppressed on its own); a cell is compared only where
+        both show it.
+    ci : float, default 0.95
+
+    Returns
+    -------
+    WaveComparison
+
+    Raises
+    ------
+    GroupingError
+        When the reports cover different scales or breakdowns.
+    """
+    if before.scales != after.scales:
         raise GroupingError("the two waves report different scales")
-    cells = _compare(rep1, prep1, grp1, rep2, prep2, grp2, ci)
-    return WaveComparison(by=rep1.by, min_group_size=rep1.min_group_size, ci=float(ci),
-                          scales=rep1.scales, groups=cells, before=rep1, after=rep2)
-
-
-def _compare(
-    rep1: GroupReport, prep1: _Prepared, grp1: _Grouping,
-    rep2: GroupReport, prep2: _Prepared, grp2: _Grouping, ci: float,
-) -> list[tuple[dict[str, str], dict[str, ChangeCell]]]:
-    index1 = {tuple(g.key.items()): i for i, g in enumerate(rep1.groups)}
-    index2 = {tuple(g.key.items()): i for i, g in enumerate(rep2.groups)}
-    members1, members2 = _members(grp1), _members(grp2)
+    if before.by != after.by:
+        raise GroupingError(
+            f"the two waves are broken down differently ({', '.join(before.by) or 'overall'} "
+            f"and {', '.join(after.by) or 'overall'})"
+        )
+    index1 = {tuple(g.key.items()): g for g in before.groups}
+    index2 = {tuple(g.key.items()): g for g in after.groups}
     ordered = list(index1) + [k for k in index2 if k not in index1]
     out = []
     for key in ordered:
-        i1, i2 = index1.get(key), index2.get(key)
+        g1, g2 = index1.get(key), index2.get(key)
         cells: dict[str, ChangeCell] = {}
-        for s in rep1.scales:
-            j = prep1.scales.index(s)  # prep arrays hold every scale of the instrument
-            if i1 is None or i2 is None:
+        for s in before.scales:
+            if g1 is None or g2 is None:
                 cells[s] = ChangeCell(scale=s, status="not in both waves")
                 continue
-            a, b = rep1.groups[i1].scales[s], rep2.groups[i2].scales[s]
+            a, b = g1.scales[s], g2.scales[s]
             if a.suppressed or b.suppressed or a.mean is None or b.mean is None:
                 cells[s] = ChangeCell(scale=s, status="suppressed")
                 continue
-            x1 = prep1.scores[members1.get(i1, np.zeros(0, dtype=np.int64)), j]
-            x2 = prep2.scores[members2.get(i2, np.zeros(0, dtype=np.int64)), j]
-            x1, x2 = x1[~np.isnan(x1)], x2[~np.isnan(x2)]
-            diff, lo, hi, df = welch_interval(a.mean, a.sd if a.sd is not None else math.nan,
-                                              len(x1), b.mean, b.sd if b.sd is not None
-                                              else math.nan, len(x2), ci)
-            g = math.nan
-            if len(x1) > 1 and len(x2) > 1 and (x1.var() > 0 or x2.var() > 0):
-                g = float(pg.compute_effsize(x2, x1, paired=False, eftype="hedges"))
+            n1, n2 = int(a.n or 0), int(b.n or 0)
+            sd1 = a.sd if a.sd is not None else math.nan
+            sd2 = b.sd if b.sd is not None else math.nan
+            diff, lo, hi, df = welch_interval(a.mean, sd1, n1, b.mean, sd2, n2, ci)
+            g = hedges_g(a.mean, sd1, n1, b.mean, sd2, n2)
             clean = [None if not math.isfinite(v) else float(v) for v in (lo, hi, df, g)]
             cells[s] = ChangeCell(
                 scale=s, status="compared", n_before=a.n, n_after=b.n,
@@ -343,4 +374,7 @@ def _compare(
                 reading=read_change(clean[3], diff, clean[0], clean[1], a.mean, b.mean, ci),
             )
         out.append((dict(key), cells))
-    return out
+    return WaveComparison(by=after.by, min_group_size=max(before.min_group_size,
+                                                          after.min_group_size),
+                          ci=float(ci), scales=after.scales, groups=out, before=before,
+                          after=after)

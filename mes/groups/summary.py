@@ -6,18 +6,19 @@ matrix times the respondents' values), adds cells up to every published level,
 and only then derives the statistics, so a report over 200,000 respondents costs
 little more than scoring them.
 
-Small groups are suppressed before anything leaves this module
-(:mod:`mes.groups.suppression`): a hidden cell of a :class:`GroupReport` holds no
-statistic and no exact n, so serialising a report (``to_dict``, ``to_frame``)
-cannot leak one.
+Every cell of every breakdown of the reporting plan (:mod:`mes.groups.plan`) is
+protected at once before anything leaves this module (:mod:`mes.groups.protection`):
+a hidden cell of a :class:`~mes.groups.report.GroupReport` holds no statistic and no
+exact n, so serialising a report (``to_dict``, ``to_frame``) cannot leak one, and no
+combination of the plan's reports pins down a small group.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,19 @@ from scipy import sparse, stats
 
 from mes.errors import MesError
 from mes.groups.aggregation import ICCResult, icc_from_summaries
-from mes.groups.suppression import _check_threshold, equations_for_levels, suppression_mask
+from mes.groups.plan import (
+    Breakdown,
+    allowed_breakdowns,
+    check_breakdown,
+    default_plan,
+    normalise_plan,
+    plan_attributes,
+    plan_levels,
+    report_levels,
+)
+from mes.groups.protection import Composite, Protection, protect_table, quantiles_shown
+from mes.groups.report import GroupReport, GroupSummary, ScaleSummary
+from mes.groups.suppression import check_threshold, equations_for_levels
 from mes.instrument import Instrument
 from mes.responses import (
     BLOCK_ROWS,
@@ -41,12 +54,9 @@ __all__ = [
     "DEFAULT_BINS",
     "DEFAULT_QUANTILES",
     "MISSING_LABEL",
-    "SUPPRESSED_NOTE",
-    "GroupReport",
-    "GroupSummary",
     "GroupingError",
-    "ScaleSummary",
     "summarise",
+    "summarise_plan",
 ]
 
 MISSING_LABEL = "(missing)"
@@ -54,289 +64,18 @@ MISSING_LABEL = "(missing)"
 
 DEFAULT_QUANTILES = (0.25, 0.5, 0.75)
 DEFAULT_BINS = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-SUPPRESSED_NOTE = (
-    "suppressed: fewer than {k} respondents, or hidden so that a smaller group cannot be "
-    "worked out by subtraction"
-)
 
 
 class GroupingError(MesError, ValueError):
     """The attributes or options of a group report are unusable (the message says how)."""
 
 
-# ----- result objects ---------------------------------------------------------------------
-
-
 def _num(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-@dataclass(frozen=True)
-class ScaleSummary:
-    """Statistics of one scale in one group; every field None when ``suppressed``.
-
-    Attributes
-    ----------
-    scale : str
-    suppressed : bool
-    n : int or None
-        Respondents with a score on the scale.
-    mean, sd, se, ci_low, ci_high : float or None
-        Mean score, SD (ddof = 1), standard error, t confidence interval.
-    mean_percent : float or None
-        Mean of the percent metric (0-100).
-    percent_favourable : float or None
-        Share (%) of answered keyed items >= ``favourable_min`` (None when the
-        instrument defines no ``favourable_min``).
-    quantiles : dict or None
-        Quantiles of individual scores (``{"p25": ..., "p50": ..., "p75": ...}``),
-        for the distribution scales only.
-    histogram : list of dict or None
-        Share (%) of respondents whose percent score falls in each bin
-        (``{"from": 0, "to": 20, "percent": ...}``), for the distribution scales.
-    """
-
-    scale: str
-    suppressed: bool
-    n: int | None = None
-    mean: float | None = None
-    sd: float | None = None
-    se: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    mean_percent: float | None = None
-    percent_favourable: float | None = None
-    quantiles: dict[str, float | None] | None = None
-    histogram: list[dict[str, float | None]] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (no NaN)."""
-        out: dict[str, Any] = {
-            "suppressed": self.suppressed,
-            "n": self.n,
-            "mean": self.mean,
-            "sd": self.sd,
-            "se": self.se,
-            "ci": None if self.ci_low is None else [self.ci_low, self.ci_high],
-            "mean_percent": self.mean_percent,
-            "percent_favourable": self.percent_favourable,
-        }
-        if self.quantiles is not None or self.histogram is not None:
-            out["distribution"] = {"quantiles": self.quantiles, "histogram": self.histogram}
-        return out
-
-
-@dataclass(frozen=True)
-class GroupSummary:
-    """One group of a report (the overall row has an empty ``key``).
-
-    Attributes
-    ----------
-    key : dict of str -> str
-        Attribute -> value of the group, in the order of ``by``.
-    suppressed : bool
-        True: no statistics and no exact n are published.
-    n : int or None
-        Respondents in the group (None when suppressed).
-    headcount : int or None
-        Staff in the group, when ``headcounts`` gave it.
-    response_rate : float or None
-        ``100 n / headcount`` (None when suppressed or no headcount).
-    scales : dict of str -> ScaleSummary
-    """
-
-    key: dict[str, str]
-    suppressed: bool
-    n: int | None
-    headcount: int | None
-    response_rate: float | None
-    scales: dict[str, ScaleSummary]
-
-    @property
-    def level(self) -> tuple[str, ...]:
-        """The attributes this group is defined by (``()`` for the overall row)."""
-        return tuple(self.key)
-
-    @property
-    def label(self) -> str:
-        """``"grade=consultant, site=North"``, or ``"overall"``."""
-        return ", ".join(f"{a}={v}" for a, v in self.key.items()) or "overall"
-
-    def to_dict(self, min_group_size: int | None = None) -> dict[str, Any]:
-        """JSON-safe dict (no NaN; suppressed groups carry no statistics)."""
-        out: dict[str, Any] = {
-            "group": dict(self.key),
-            "level": list(self.key),
-            "suppressed": self.suppressed,
-            "n": self.n,
-            "headcount": self.headcount,
-            "response_rate": self.response_rate,
-            "scales": {s: v.to_dict() for s, v in self.scales.items()},
-        }
-        if self.suppressed and min_group_size is not None:
-            out["note"] = SUPPRESSED_NOTE.format(k=min_group_size)
-        return out
-
-
-@dataclass(frozen=True)
-class GroupReport:
-    """Result of :func:`summarise`.
-
-    Attributes
-    ----------
-    instrument_id, instrument_version : str
-    by : tuple of str
-        The grouping attributes.
-    levels : tuple of tuple of str
-        Published levels, ``()`` (overall) first.
-    min_group_size : int
-    ci : float
-        Confidence level of the intervals.
-    scales : tuple of str
-        Scales reported.
-    distribution_scales : tuple of str
-        Scales with quantiles and a histogram.
-    quantiles : tuple of float
-    bins : tuple of float
-        Histogram edges on the percent metric.
-    groups : list of GroupSummary
-        Overall row first, then level by level, groups sorted by value.
-    aggregation : dict of str -> dict of str -> ICCResult
-        Per level (``"grade"``, ``"grade|site"``) and scale: ICC(1) and ICC(2)
-        across the level's groups that are shown (suppressed groups are left
-        out so that the ICC discloses nothing about them).
-    invalid_answers : int
-        Answers scored as missing because they were invalid (``errors="missing"``).
-
-    Examples
-    --------
-    >>> import json, mes
-    >>> from mes.groups import summarise
-    >>> inst = mes.load_instrument("uwes9")
-    >>> answers = {f"uwes{i}": [4, 5, 3] * 8 for i in range(1, 10)}
-    >>> site = ["North"] * 12 + ["South"] * 12
-    >>> report = summarise(inst, answers, {"site": site}, by=["site"])
-    >>> [g.label for g in report], report.group(site="North").n
-    (['overall', 'site=North', 'site=South'], 12)
-    >>> payload = json.dumps(report.to_dict(), allow_nan=False)  # what the API serves
-    >>> report.to_frame().shape[0] == len(report) * len(report.scales)
-    True
-    """
-
-    instrument_id: str
-    instrument_version: str
-    by: tuple[str, ...]
-    levels: tuple[tuple[str, ...], ...]
-    min_group_size: int
-    ci: float
-    scales: tuple[str, ...]
-    distribution_scales: tuple[str, ...]
-    quantiles: tuple[float, ...]
-    bins: tuple[float, ...]
-    groups: list[GroupSummary] = field(repr=False)
-    aggregation: dict[str, dict[str, ICCResult]] = field(repr=False)
-    invalid_answers: int = 0
-
-    def __iter__(self) -> Iterator[GroupSummary]:
-        return iter(self.groups)
-
-    def __len__(self) -> int:
-        return len(self.groups)
-
-    @property
-    def overall(self) -> GroupSummary:
-        """The overall row."""
-        return self.groups[0]
-
-    def group(self, **key: Any) -> GroupSummary:
-        """The group with exactly this key: ``report.group(grade="consultant")``.
-
-        Raises
-        ------
-        KeyError
-            Naming the groups at that level.
-        """
-        wanted = {a: str(v) for a, v in key.items()}
-        for g in self.groups:
-            if g.key == wanted:
-                return g
-        known = [g.label for g in self.groups if set(g.key) == set(wanted)]
-        raise KeyError(
-            f"no group {wanted!r} in this report; groups at that level: {', '.join(known) or '-'}"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe nested dict: what the API returns.
-
-        Suppressed groups and cells hold ``null`` statistics and ``null`` n;
-        there is no NaN anywhere (``json.dumps(..., allow_nan=False)`` works).
-        """
-        return {
-            "instrument": {"id": self.instrument_id, "version": self.instrument_version},
-            "by": list(self.by),
-            "levels": [list(level) for level in self.levels],
-            "min_group_size": self.min_group_size,
-            "ci_level": self.ci,
-            "scales": list(self.scales),
-            "distribution": {
-                "scales": list(self.distribution_scales),
-                "quantiles": list(self.quantiles),
-                "bins": list(self.bins),
-            },
-            "groups": [g.to_dict(self.min_group_size) for g in self.groups],
-            "aggregation": {
-                level: {s: r.to_dict() for s, r in per_scale.items()}
-                for level, per_scale in self.aggregation.items()
-            },
-            "invalid_answers": self.invalid_answers,
-        }
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per group and scale (long format), for CSV export.
-
-        Columns: ``level`` ("overall" or the attributes joined by ``|``), one
-        column per attribute of ``by`` (empty where the row is aggregated over
-        it), ``scale``, ``suppressed``, ``group_n``, ``headcount``,
-        ``response_rate``, ``n``, ``mean``, ``sd``, ``se``, ``ci_low``,
-        ``ci_high``, ``mean_percent``, ``percent_favourable``, then the
-        quantiles (``p25`` ...) and histogram shares (``pct_0_20`` ...) of the
-        distribution scales. Suppressed cells are empty.
-        """
-        q_cols = [_qname(q) for q in self.quantiles]
-        h_cols = [f"pct_{_edge(a)}_{_edge(b)}" for a, b in itertools.pairwise(self.bins)]
-        rows = []
-        for g in self.groups:
-            base: dict[str, Any] = {"level": "|".join(g.key) or "overall"}
-            for a in self.by:
-                base[a] = g.key.get(a)
-            base.update(suppressed_group=g.suppressed, group_n=g.n, headcount=g.headcount,
-                        response_rate=g.response_rate)
-            for s, v in g.scales.items():
-                row = dict(base, scale=s, suppressed=v.suppressed, n=v.n, mean=v.mean, sd=v.sd,
-                           se=v.se, ci_low=v.ci_low, ci_high=v.ci_high,
-                           mean_percent=v.mean_percent,
-                           percent_favourable=v.percent_favourable)
-                for c in q_cols:
-                    row[c] = (v.quantiles or {}).get(c)
-                shares = [h["percent"] for h in v.histogram] if v.histogram else []
-                for k, c in enumerate(h_cols):
-                    row[c] = shares[k] if shares else None
-                rows.append(row)
-        columns = ["level", *self.by, "scale", "suppressed_group", "suppressed", "group_n",
-                   "headcount", "response_rate", "n", "mean", "sd", "se", "ci_low", "ci_high",
-                   "mean_percent", "percent_favourable", *q_cols, *h_cols]
-        frame = pd.DataFrame(rows, columns=columns)
-        for c in ("group_n", "headcount", "n"):
-            frame[c] = frame[c].astype("Int64")
-        return frame
-
-
 def _qname(q: float) -> str:
     return f"p{round(q * 100, 6):g}"
-
-
-def _edge(x: float) -> str:
-    return f"{x:g}".replace(".", "p")
 
 
 # ----- preparation ------------------------------------------------------------------------
@@ -496,25 +235,24 @@ def _prepare(
 
 @dataclass(frozen=True)
 class _Grouping:
-    levels: tuple[tuple[int, ...], ...]
-    keys: list[tuple[tuple[str, str], ...]]  # one per node
+    levels: tuple[tuple[int, ...], ...]  # attribute indices of each level, overall first
+    keys: list[tuple[tuple[str, str], ...]]  # one per node, attributes in plan order
     node_level: np.ndarray  # level index of each node
+    node_codes: np.ndarray  # (nodes, attributes) value code, -1 where not in the level
     cell_of_resp: np.ndarray
     cell_to_node: list[np.ndarray]  # per level: node index of each cell
     n_cells: int
 
-    def node_of_resp(self, level: int) -> np.ndarray:
-        return self.cell_to_node[level][self.cell_of_resp]
+    def membership(self) -> np.ndarray:
+        """(nodes, cells) 0/1: which finest cells each node is the union of."""
+        out = np.zeros((len(self.keys), self.n_cells))
+        for mapping in self.cell_to_node:
+            out[mapping, np.arange(self.n_cells)] = 1.0
+        return out
 
 
-def _levels(n_attr: int, margins: bool) -> tuple[tuple[int, ...], ...]:
-    if margins:
-        return tuple(c for r in range(n_attr + 1) for c in itertools.combinations(range(n_attr), r))
-    return tuple(tuple(range(r)) for r in range(n_attr + 1))
-
-
-def _group(prep: _Prepared, by: Sequence[str], margins: bool) -> _Grouping:
-    n, n_attr = prep.n, len(by)
+def _group(prep: _Prepared, attrs: Sequence[str], levels: Sequence[tuple[int, ...]]) -> _Grouping:
+    n, n_attr = prep.n, len(attrs)
     sizes = [len(lab) for lab in prep.labels]
     if n_attr:
         combined = np.zeros(n, dtype=np.int64)
@@ -530,25 +268,31 @@ def _group(prep: _Prepared, by: Sequence[str], margins: bool) -> _Grouping:
         cells = np.zeros(1 if n else 0, dtype=np.int64)
         cell_of_resp = np.zeros(n, dtype=np.int64)
         cell_codes = np.zeros((cells.size, 0), dtype=np.int64)
-    levels = _levels(n_attr, margins)
     keys: list[tuple[tuple[str, str], ...]] = []
     node_level: list[int] = []
+    node_codes: list[np.ndarray] = []
     cell_to_node: list[np.ndarray] = []
     for li, level in enumerate(levels):
         if not level:
             keys.append(())
             node_level.append(li)
+            node_codes.append(np.full(n_attr, -1))
             cell_to_node.append(np.zeros(cells.size, dtype=np.int64) + len(keys) - 1)
             continue
         proj = cell_codes[:, list(level)]
         uniq, inverse = np.unique(proj, axis=0, return_inverse=True)
         offset = len(keys)
         for row in uniq:
-            keys.append(tuple((by[a], prep.labels[a][c]) for a, c in zip(level, row, strict=True)))
+            keys.append(tuple((attrs[a], prep.labels[a][c])
+                              for a, c in zip(level, row, strict=True)))
             node_level.append(li)
+            codes = np.full(n_attr, -1)
+            codes[list(level)] = row
+            node_codes.append(codes)
         cell_to_node.append(offset + inverse.reshape(-1))
-    return _Grouping(levels, keys, np.array(node_level), cell_of_resp.reshape(-1), cell_to_node,
-                     int(cells.size))
+    return _Grouping(tuple(levels), keys, np.array(node_level),
+                     np.array(node_codes).reshape(len(keys), n_attr),
+                     cell_of_resp.reshape(-1), cell_to_node, int(cells.size))
 
 
 def _cell_sums(
@@ -704,12 +448,259 @@ def _describe(key: Sequence[tuple[str, str]]) -> str:
 # ----- the report ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Table:
+    """Every node of a plan with its statistics (unsuppressed) and its protection."""
+
+    prep: _Prepared
+    grouping: _Grouping
+    attrs: tuple[str, ...]
+    plan: tuple[Breakdown, ...]
+    threshold: int
+    ci: float
+    probs: tuple[float, ...]
+    edges: np.ndarray
+    dist: tuple[str, ...]
+    respondents: np.ndarray  # (nodes,)
+    stats: dict[str, np.ndarray]  # name -> (nodes, S)
+    hist: np.ndarray  # (nodes, D, B) percent
+    quant: dict[str, np.ndarray]  # distribution scale -> (nodes, Q)
+    heads: np.ndarray  # (nodes,)
+    protection: Protection
+
+
+def _check_options(ci: float, quantiles: Sequence[float], bins: Sequence[float]) -> tuple[
+        tuple[float, ...], np.ndarray]:
+    if not 0 < ci < 1:
+        raise GroupingError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
+    probs = tuple(float(q) for q in quantiles)
+    if any(not 0 <= q <= 1 for q in probs):
+        raise GroupingError(f"quantiles must lie in [0, 1], got {list(quantiles)}")
+    edges = np.asarray(bins, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise GroupingError(f"bins must be at least two increasing edges, got {list(bins)}")
+    return probs, edges
+
+
+def _composites(instrument: Instrument, scales: tuple[str, ...]) -> list[Composite]:
+    position = {s: j for j, s in enumerate(scales)}
+    out: list[Composite] = []
+    for j, s in enumerate(scales):
+        children = instrument.scale(s).scales
+        if children:
+            kids = np.array([position[c] for c in children if c in position], dtype=np.int64)
+            out.append((j, kids, len(children) - kids.size))
+    return out
+
+
+def _table(
+    instrument: Instrument,
+    responses: Any,
+    attributes: Any,
+    plan: tuple[Breakdown, ...],
+    *,
+    min_group_size: int,
+    headcounts: Any,
+    scales: Sequence[str] | None,
+    ci: float,
+    distribution_scales: Sequence[str] | None,
+    quantiles: Sequence[float],
+    bins: Sequence[float],
+    errors: Errors,
+) -> _Table:
+    """Score, group by every level of the plan, sum, protect: what every report reads."""
+    threshold = check_threshold(min_group_size)
+    probs, edges = _check_options(ci, quantiles, bins)
+    attrs = plan_attributes(plan)
+    if RESPONDENT_COLUMN in attrs:
+        raise GroupingError("by: cannot group by respondent (every group would have one person)")
+    prep = _prepare(instrument, responses, attributes, attrs, scales, errors)
+    dist = _distribution_scales(instrument, prep.reported, distribution_scales)
+    levels = [tuple(sorted(attrs.index(a) for a in level)) for level in plan_levels(plan)]
+    grouping = _group(prep, attrs, levels)
+    dist_index = [prep.scales.index(s) for s in dist]
+    sums = _cell_sums(prep, grouping, edges, dist_index)
+    node = {name: _to_nodes(v, grouping) for name, v in sums.items()
+            if name not in ("centre", "items")}
+    protection = protect_table(
+        grouping.membership(), sums["respondents"], sums["n"],
+        equations_for_levels(grouping.keys), threshold,
+        composites=_composites(instrument, prep.scales),
+        cell_bins={j: sums["hist"][:, d, :] for d, j in enumerate(dist_index)},
+    )
+    respondents = node["respondents"].astype(np.int64)
+
+    # Statistics (computed for all, published only where shown).
+    centre = sums["centre"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = node["n"]
+        mean_dev = node["sum"] / n
+        mean = centre + mean_dev
+        var = (node["sumsq"] - node["sum"] * mean_dev) / (n - 1)
+        var = np.where(n > 1, np.maximum(var, 0.0), np.nan)
+        sd = np.sqrt(var)
+        se = sd / np.sqrt(n)
+        tcrit = stats.t.ppf(0.5 + ci / 2, np.where(n > 1, n - 1, np.nan))
+        # The percent metric is linear in the score: (score / k - min) / (max - min) * 100,
+        # with k the number of items for method "sum" (1 for "mean").
+        rs = instrument.response_scale
+        per_item = mean / sums["items"] if instrument.scoring.method == "sum" else mean
+        fav = (100.0 * node["favourable"] / node["answered"] if "favourable" in node
+               else np.full_like(n, np.nan))
+        hist = 100.0 * node["hist"] / n[:, dist_index, None]
+    statistics = {
+        "n": n, "mean": mean, "var": var, "sd": sd, "se": se,
+        "ci_low": mean - tcrit * se, "ci_high": mean + tcrit * se,
+        "mean_percent": (per_item - rs.min) * (100.0 / (rs.max - rs.min)),
+        "percent_favourable": fav,
+    }
+
+    heads = _headcounts(headcounts, attrs, grouping.keys)
+    # Only shown groups are checked: for a hidden group even "more respondents than
+    # the headcount" would say something about its n (its rate is not shown anyway).
+    over = np.flatnonzero(~np.isnan(heads) & (heads < respondents) & ~protection.hidden_group)
+    if over.size:
+        raise GroupingError(
+            f"headcounts: the headcount of {_describe(grouping.keys[over[0]])} "
+            f"({int(heads[over[0]])}) is smaller than the number of respondents in that group; "
+            "check the headcounts file"
+        )
+
+    n_nodes = len(grouping.keys)
+    quant: dict[str, np.ndarray] = {}
+    for s in dist:
+        j = prep.scales.index(s)
+        per_level = np.full((n_nodes, len(probs)), np.nan)
+        column = prep.scores[:, j]
+        scored = np.flatnonzero(~np.isnan(column))
+        by_value = scored[np.argsort(column[scored])]  # ties are interchangeable
+        sorted_scores, cell_of_sorted = column[by_value], grouping.cell_of_resp[by_value]
+        for li, cell_to_node in enumerate(grouping.cell_to_node):
+            at_level = grouping.node_level == li
+            q = _group_quantiles(sorted_scores, cell_to_node[cell_of_sorted], n_nodes, probs)
+            per_level[at_level] = q[at_level]
+        # A quantile with fewer than k respondents on either side is not shown.
+        per_level[~quantiles_shown(n[:, j], probs, threshold)] = np.nan
+        quant[s] = per_level
+    return _Table(prep, grouping, attrs, plan, threshold, float(ci), probs, edges, dist,
+                  respondents, statistics, hist, quant, heads, protection)
+
+
+def _report(table: _Table, by: Breakdown, margins: bool) -> GroupReport:
+    """The report of one breakdown of the plan: its levels' nodes, in the order of ``by``."""
+    prep, grouping, protection = table.prep, table.grouping, table.protection
+    st = table.stats
+    level_of = {frozenset(table.attrs[a] for a in level): li
+                for li, level in enumerate(grouping.levels)}
+    bin_pairs = list(itertools.pairwise(table.edges.tolist()))
+    groups: list[GroupSummary] = []
+    aggregation: dict[str, dict[str, ICCResult]] = {}
+    levels = report_levels(by, margins=margins)
+    for level in levels:
+        li = level_of[frozenset(level)]
+        nodes = np.flatnonzero(grouping.node_level == li)
+        columns = [table.attrs.index(a) for a in level]
+        if columns:
+            order = np.lexsort(tuple(grouping.node_codes[nodes][:, c] for c in reversed(columns)))
+            nodes = nodes[order]
+        for i in nodes:
+            groups.append(_group_summary(table, int(i), level, bin_pairs))
+        if level:
+            name = "|".join(level)
+            aggregation[name] = {}
+            for s in prep.reported:
+                j = prep.scales.index(s)
+                shown = nodes[~protection.hidden[nodes, j]]
+                aggregation[name][s] = icc_from_summaries(
+                    st["n"][shown, j], st["mean"][shown, j], st["var"][shown, j])
+    return GroupReport(
+        instrument_id=prep.instrument.id,
+        instrument_version=prep.instrument.version,
+        by=tuple(by),
+        levels=tuple(levels),
+        min_group_size=table.threshold,
+        ci=table.ci,
+        scales=prep.reported,
+        distribution_scales=table.dist,
+        quantiles=table.probs,
+        bins=tuple(table.edges.tolist()),
+        groups=groups,
+        aggregation=aggregation,
+        invalid_answers=prep.invalid,
+        plan=table.plan,
+    )
+
+
+def _group_summary(
+    table: _Table, i: int, level: Breakdown, bin_pairs: list[tuple[float, float]]
+) -> GroupSummary:
+    prep, protection, st = table.prep, table.protection, table.stats
+    key = dict(table.grouping.keys[i])
+    cells: dict[str, ScaleSummary] = {}
+    for s in prep.reported:
+        j = prep.scales.index(s)
+        if protection.hidden[i, j]:
+            cells[s] = ScaleSummary(scale=s, suppressed=True, reason=protection.cell_reason[i][j])
+            continue
+        qd = hd = None
+        if s in table.quant:
+            qd = {_qname(q): _num(table.quant[s][i, k]) for k, q in enumerate(table.probs)}
+            d = table.dist.index(s)
+            hidden_bins = protection.hidden_bins[j][i]
+            hd = [{"from": a, "to": b,
+                   "percent": None if hidden_bins[k] else _num(table.hist[i, d, k]),
+                   "suppressed": bool(hidden_bins[k])}
+                  for k, (a, b) in enumerate(bin_pairs)]
+        cells[s] = ScaleSummary(
+            scale=s, suppressed=False, n=int(st["n"][i, j]), mean=_num(st["mean"][i, j]),
+            sd=_num(st["sd"][i, j]), se=_num(st["se"][i, j]), ci_low=_num(st["ci_low"][i, j]),
+            ci_high=_num(st["ci_high"][i, j]), mean_percent=_num(st["mean_percent"][i, j]),
+            percent_favourable=_num(st["percent_favourable"][i, j]), quantiles=qd,
+            histogram=hd,
+        )
+    head = None if np.isnan(table.heads[i]) else int(table.heads[i])
+    shown = not protection.hidden_group[i]
+    n = int(table.respondents[i])
+    return GroupSummary(
+        key={a: key[a] for a in level}, suppressed=not shown, n=n if shown else None,
+        headcount=head, response_rate=(100.0 * n / head) if shown and head else None,
+        scales=cells, reason=protection.group_reason[i],
+    )
+
+
+_OPTIONS_DOC = """
+    min_group_size : int, default 10
+        ``k``: no published figure describes 1 to ``k - 1`` respondents. Groups
+        (and scale cells, and histogram bins) below it show no statistics and no
+        exact n; further cells are hidden so that no combination of the plan's
+        reports pins one down (:mod:`mes.groups.protection`).
+    headcounts : int, DataFrame or sequence of mappings, optional
+        Staff in post per group, for response rates: a ``headcount`` column
+        plus the attribute columns of the group (left empty for levels above;
+        all empty, or an int, for the overall group).
+    scales : sequence of str, optional
+        Scales to report (default: all, in definition order).
+    ci : float, default 0.95
+        Confidence level of the t intervals.
+    distribution_scales : sequence of str, optional
+        Scales whose distribution of individual scores is reported (quantiles
+        and histogram). Default: the broadest scale (most items; the MES
+        ``index``).
+    quantiles : sequence of float, default (0.25, 0.5, 0.75)
+    bins : sequence of float, default (0, 20, 40, 60, 80, 100)
+        Histogram edges on the percent metric (0-100).
+    errors : {"raise", "missing"}
+        Invalid answers: raise, or score them as missing (as :func:`mes.score`).
+"""
+
+
 def summarise(
     instrument: Instrument,
     responses: Any,
     attributes: Any = None,
     by: Sequence[str] = (),
     *,
+    plan: Sequence[Sequence[str]] | None = None,
     min_group_size: int = 10,
     headcounts: Any = None,
     scales: Sequence[str] | None = None,
@@ -720,7 +711,7 @@ def summarise(
     bins: Sequence[float] = DEFAULT_BINS,
     errors: Errors = "raise",
 ) -> GroupReport:
-    """Summarise scale scores per group, with small groups suppressed.
+    """Summarise scale scores per group, with small groups protected across a plan.
 
     Parameters
     ----------
@@ -734,31 +725,18 @@ def summarise(
     by : sequence of str
         Attributes to group by, outermost first (``["directorate",
         "specialty"]``). Missing values form a group labelled ``"(missing)"``.
-    min_group_size : int, default 10
-        Groups (and scale cells) with fewer respondents show no statistics and
-        no exact n; complementary suppression protects them from subtraction.
-    headcounts : int, DataFrame or sequence of mappings, optional
-        Staff in post per group, for response rates: a ``headcount`` column
-        plus the attribute columns of the group (left empty for levels above;
-        all empty, or an int, for the overall group).
-    scales : sequence of str, optional
-        Scales to report (default: all, in definition order).
-    ci : float, default 0.95
-        Confidence level of the t intervals.
+    plan : sequence of sequences of str, optional
+        The reporting plan: every breakdown that will be published from these
+        data (``[["site"], ["grade"], ["site", "grade"]]``). The report is
+        protected together with all of them, so that no combination of the
+        plan's reports reveals a small group; ``by`` must be in the plan
+        (:func:`mes.groups.plan.check_breakdown`). Default: ``by`` alone (with
+        ``margins``, every combination of ``by``).
     margins : bool, default False
         False: nested levels (overall, ``by[0]``, ``by[0] x by[1]``, ...).
         True: every combination of the attributes (each attribute's own
         margin as well).
-    distribution_scales : sequence of str, optional
-        Scales whose distribution of individual scores is reported (quantiles
-        and histogram). Default: the broadest scale (most items; the MES
-        ``index``).
-    quantiles : sequence of float, default (0.25, 0.5, 0.75)
-    bins : sequence of float, default (0, 20, 40, 60, 80, 100)
-        Histogram edges on the percent metric (0-100).
-    errors : {"raise", "missing"}
-        Invalid answers: raise, or score them as missing (as :func:`mes.score`).
-
+    {options}
     Returns
     -------
     GroupReport
@@ -767,6 +745,8 @@ def summarise(
     ------
     GroupingError
         Unknown attribute or scale, misaligned attributes, bad headcounts.
+    mes.groups.plan.PlanError
+        A malformed plan, or ``by`` not in it.
     mes.InvalidResponsesError
         Invalid answers (with ``errors="raise"``).
 
@@ -776,10 +756,10 @@ def summarise(
 
     .. math::
 
-        \\bar x = \\frac{1}{n} \\sum x_i, \\quad
-        s = \\sqrt{\\frac{\\sum (x_i - \\bar x)^2}{n - 1}}, \\quad
-        SE = s / \\sqrt{n}, \\quad
-        CI = \\bar x \\pm t_{(1 + ci)/2,\\, n - 1} \\, SE.
+        \\bar x = \\frac{{1}}{{n}} \\sum x_i, \\quad
+        s = \\sqrt{{\\frac{{\\sum (x_i - \\bar x)^2}}{{n - 1}}}}, \\quad
+        SE = s / \\sqrt{{n}}, \\quad
+        CI = \\bar x \\pm t_{{(1 + ci)/2,\\, n - 1}} \\, SE.
 
     ``percent_favourable`` is :math:`100 F / A`, where *A* counts the answered
     items of the scale (keyed, imputed answers excluded) of the group's scored
@@ -794,13 +774,14 @@ def summarise(
     number of respondents of a shown group is an error (for a suppressed group it
     is not checked, so that the error cannot say anything about its n).
 
-    Suppression works on three levels: groups (respondents), scale cells
-    (respondents with a score; a visible group can hide one scale), and across
-    scales within a group (a composite's mean follows from its sub-scales'
-    with complete answers, so a lone hidden sub-scale hides the composite).
-    Each report is protected on its own; two reports of the same data with
-    different ``by`` are not protected against each other (publish one
-    grouping per audience, or use ``margins=True`` to publish them together).
+    Protection (:mod:`mes.groups.protection`) covers groups, scale cells,
+    composite scales against their sub-scales, histogram bins (each shown bin
+    holds 0 or at least ``k`` respondents, also after subtracting other cells'
+    bins) and quantiles (shown only with ``k`` respondents on each side). It
+    holds for every report of the plan read together, not for reports of other
+    breakdowns of the same data, nor for the same data read again after a
+    change: publish one plan per data set, once (the service releases a survey's
+    reports once, when its fieldwork is closed).
 
     Sums are accumulated per finest cell by a sparse (cells x respondents)
     indicator matrix (scores centred on the scale midpoint, so the sum of squares
@@ -811,7 +792,7 @@ def summarise(
     ----------
     Student (1908). The probable error of a mean. Biometrika 6:1-25.
     Hundepool A et al. (2012). Statistical Disclosure Control. Wiley
-    (suppression; see :func:`mes.groups.suppress_small_groups`).
+    (suppression; see :mod:`mes.groups.disclosure`).
     Bliese PD (2000) for the ICCs in ``aggregation``
     (:mod:`mes.groups.aggregation`).
 
@@ -820,228 +801,101 @@ def summarise(
     >>> import mes
     >>> from mes.groups import summarise
     >>> inst = mes.load_instrument("uwes9")
-    >>> answers = {f"uwes{i}": [4, 5, 6, 2, 3] * 6 for i in range(1, 10)}
+    >>> answers = {{f"uwes{{i}}": [4, 5, 6, 2, 3] * 6 for i in range(1, 10)}}
     >>> grade = ["consultant"] * 24 + ["sas"] * 6
-    >>> report = summarise(inst, answers, {"grade": grade}, by=["grade"])
+    >>> report = summarise(inst, answers, {{"grade": grade}}, by=["grade"])
     >>> report.overall.n, report.group(grade="consultant").n, report.group(grade="sas").n
     (30, None, None)
+    >>> report.group(grade="sas").reason, report.group(grade="consultant").reason
+    ('too_few_responses', 'protects_another_group')
     >>> round(report.overall.scales["total"].mean, 2)
     4.0
     """
-    return _summarise(
-        instrument, responses, attributes, by, min_group_size=min_group_size,
-        headcounts=headcounts, scales=scales, ci=ci, margins=margins,
-        distribution_scales=distribution_scales, quantiles=quantiles, bins=bins, errors=errors,
-    )[0]
+    by = _breakdown(by)
+    if plan is None:
+        chosen = default_plan(by, margins=True) if margins else ((by,) if by else ())
+    else:
+        chosen = normalise_plan(plan)
+    check_breakdown(by, chosen, margins=margins)
+    table = _table(instrument, responses, attributes, chosen, min_group_size=min_group_size,
+                   headcounts=headcounts, scales=scales, ci=ci,
+                   distribution_scales=distribution_scales, quantiles=quantiles, bins=bins,
+                   errors=errors)
+    return _report(table, by, margins)
 
 
-def _summarise(
+def summarise_plan(
     instrument: Instrument,
     responses: Any,
-    attributes: Any,
-    by: Sequence[str],
+    attributes: Any = None,
+    plan: Sequence[Sequence[str]] = (),
     *,
     min_group_size: int = 10,
     headcounts: Any = None,
     scales: Sequence[str] | None = None,
     ci: float = 0.95,
-    margins: bool = False,
     distribution_scales: Sequence[str] | None = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     bins: Sequence[float] = DEFAULT_BINS,
     errors: Errors = "raise",
-) -> tuple[GroupReport, _Prepared, _Grouping]:
-    """:func:`summarise`, also returning the unsuppressed arrays (module-private use only)."""
-    threshold = _check_threshold(min_group_size)
-    by = [str(b) for b in ([by] if isinstance(by, str) else by)]
-    if len(set(by)) != len(by):
-        raise GroupingError(f"by: an attribute is named twice ({', '.join(by)})")
-    if RESPONDENT_COLUMN in by:
-        raise GroupingError("by: cannot group by respondent (every group would have one person)")
-    if not 0 < ci < 1:
-        raise GroupingError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
-    probs = tuple(float(q) for q in quantiles)
-    if any(not 0 <= q <= 1 for q in probs):
-        raise GroupingError(f"quantiles must lie in [0, 1], got {list(quantiles)}")
-    edges = np.asarray(bins, dtype=np.float64)
-    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-        raise GroupingError(f"bins must be at least two increasing edges, got {list(bins)}")
+) -> dict[Breakdown, GroupReport]:
+    """Every report a plan allows, protected together: what a service publishes.
 
-    prep = _prepare(instrument, responses, attributes, by, scales, errors)
-    dist = _distribution_scales(instrument, prep.reported, distribution_scales)
-    grouping = _group(prep, by, margins)
-    sums = _cell_sums(prep, grouping, edges, [prep.scales.index(s) for s in dist])
-    keys = grouping.keys
-    n_nodes = len(keys)
-    shared = ("centre", "items")
-    node = {name: _to_nodes(v, grouping) for name, v in sums.items() if name not in shared}
+    Parameters
+    ----------
+    instrument, responses, attributes
+        As for :func:`summarise`.
+    plan : sequence of sequences of str
+        The breakdowns to publish (:mod:`mes.groups.plan`).
+    {options}
+    Returns
+    -------
+    dict of tuple of str -> GroupReport
+        One report per allowed breakdown (:func:`mes.groups.plan.allowed_breakdowns`:
+        the overall group ``()`` and every prefix of every breakdown), each equal to
+        ``summarise(..., by=breakdown, plan=plan)``, computed in one pass.
 
-    # Suppression: groups by respondents, then each scale by its own n.
-    equations = equations_for_levels(keys)
-    respondents = node["respondents"].astype(np.int64)
-    hidden_group = suppression_mask(respondents, equations, threshold)
-    scale_n = node["n"].astype(np.int64)
-    hidden = _suppress_scales(instrument, prep.scales, scale_n, equations, threshold,
-                              hidden_group)
+    Examples
+    --------
+    The 4-person group site N x grade c cannot be worked out from any combination
+    of the three reports:
 
-    # Statistics (computed for all, published only where visible).
-    centre = sums["centre"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n = node["n"]
-        mean_dev = node["sum"] / n
-        mean = centre + mean_dev
-        var = (node["sumsq"] - node["sum"] * mean_dev) / (n - 1)
-        var = np.where(n > 1, np.maximum(var, 0.0), np.nan)
-        sd = np.sqrt(var)
-        se = sd / np.sqrt(n)
-        tcrit = stats.t.ppf(0.5 + ci / 2, np.where(n > 1, n - 1, np.nan))
-        lo, hi = mean - tcrit * se, mean + tcrit * se
-        # The percent metric is linear in the score: (score / k - min) / (max - min) * 100,
-        # with k the number of items for method "sum" (1 for "mean").
-        rs = instrument.response_scale
-        per_item = mean / sums["items"] if instrument.scoring.method == "sum" else mean
-        mean_pct = (per_item - rs.min) * (100.0 / (rs.max - rs.min))
-        fav = (100.0 * node["favourable"] / node["answered"] if "favourable" in node
-               else np.full_like(n, np.nan))
-        hist = 100.0 * node["hist"] / n[:, [prep.scales.index(s) for s in dist], None]
-
-    heads = _headcounts(headcounts, by, keys)
-    # Only shown groups are checked: for a hidden group even "more respondents than
-    # the headcount" would say something about its n (its rate is not shown anyway).
-    over = np.flatnonzero(~np.isnan(heads) & (heads < respondents) & ~hidden_group)
-    if over.size:
-        raise GroupingError(
-            f"headcounts: the headcount of {_describe(keys[over[0]])} ({int(heads[over[0]])}) is "
-            "smaller than the number of respondents in that group; check the headcounts file"
-        )
-
-    quant: dict[str, np.ndarray] = {}
-    for s in dist:
-        j = prep.scales.index(s)
-        per_level = np.full((n_nodes, len(probs)), np.nan)
-        column = prep.scores[:, j]
-        scored = np.flatnonzero(~np.isnan(column))
-        by_value = scored[np.argsort(column[scored])]  # ties are interchangeable
-        sorted_scores, cell_of_sorted = column[by_value], grouping.cell_of_resp[by_value]
-        for li, cell_to_node in enumerate(grouping.cell_to_node):
-            at_level = grouping.node_level == li
-            q = _group_quantiles(sorted_scores, cell_to_node[cell_of_sorted], n_nodes, probs)
-            per_level[at_level] = q[at_level]
-        quant[s] = per_level
-
-    groups: list[GroupSummary] = []
-    bin_pairs = list(itertools.pairwise(edges.tolist()))
-    for i, key in enumerate(keys):
-        cells: dict[str, ScaleSummary] = {}
-        for s in prep.reported:
-            j = prep.scales.index(s)
-            if hidden[i, j]:
-                cells[s] = ScaleSummary(scale=s, suppressed=True)
-                continue
-            qd = hd = None
-            if s in quant:
-                qd = {_qname(q): _num(quant[s][i, k]) for k, q in enumerate(probs)}
-                d = dist.index(s)
-                hd = [{"from": a, "to": b, "percent": _num(hist[i, d, k])}
-                      for k, (a, b) in enumerate(bin_pairs)]
-            cells[s] = ScaleSummary(
-                scale=s, suppressed=False, n=int(n[i, j]), mean=_num(mean[i, j]),
-                sd=_num(sd[i, j]), se=_num(se[i, j]), ci_low=_num(lo[i, j]),
-                ci_high=_num(hi[i, j]), mean_percent=_num(mean_pct[i, j]),
-                percent_favourable=_num(fav[i, j]), quantiles=qd, histogram=hd,
-            )
-        head = None if np.isnan(heads[i]) else int(heads[i])
-        shown = not hidden_group[i]
-        rate = (100.0 * respondents[i] / head) if shown and head else None
-        groups.append(GroupSummary(
-            key=dict(key), suppressed=not shown, n=int(respondents[i]) if shown else None,
-            headcount=head, response_rate=rate, scales=cells,
-        ))
-
-    aggregation: dict[str, dict[str, ICCResult]] = {}
-    for li, level in enumerate(grouping.levels):
-        if not level:
-            continue
-        at_level = np.flatnonzero(grouping.node_level == li)
-        name = "|".join(by[a] for a in level)
-        aggregation[name] = {}
-        for s in prep.reported:
-            j = prep.scales.index(s)
-            shown_nodes = at_level[~hidden[at_level, j]]
-            aggregation[name][s] = icc_from_summaries(
-                n[shown_nodes, j], mean[shown_nodes, j], var[shown_nodes, j])
-
-    report = GroupReport(
-        instrument_id=instrument.id,
-        instrument_version=instrument.version,
-        by=tuple(by),
-        levels=tuple(tuple(by[a] for a in level) for level in grouping.levels),
-        min_group_size=threshold,
-        ci=float(ci),
-        scales=prep.reported,
-        distribution_scales=dist,
-        quantiles=probs,
-        bins=tuple(edges.tolist()),
-        groups=groups,
-        aggregation=aggregation,
-        invalid_answers=prep.invalid,
-    )
-    return report, prep, grouping
-
-
-def _suppress_scales(
-    instrument: Instrument,
-    scales: tuple[str, ...],
-    scale_n: np.ndarray,
-    equations: list[tuple[int, np.ndarray]],
-    threshold: int,
-    hidden_group: np.ndarray,
-) -> np.ndarray:
-    """Hidden (group, scale) cells: across groups per scale, and across scales per group.
-
-    Across groups: :func:`~mes.groups.suppression.suppression_mask` on each scale's
-    n, starting from the hidden groups. Across scales: a composite scale's score
-    is (with complete answers) a weighted mean of its sub-scales', so within a
-    group the composite and its direct sub-scales must have no hidden cell or at
-    least two; a lone hidden sub-scale hides the composite, a lone hidden
-    composite hides its sub-scale with the fewest scores. Both rules repeat until
-    neither adds a cell. Every scale of the instrument takes part, reported or
-    not, so a report of a few scales hides exactly what the full report hides
-    for them.
+    >>> import mes
+    >>> from mes.groups import summarise_plan
+    >>> inst = mes.load_instrument("uwes9")
+    >>> site = ["N"] * 24 + ["S"] * 40
+    >>> grade = ["c"] * 4 + ["t"] * 20 + ["c"] * 20 + ["t"] * 20
+    >>> answers = {{f"uwes{{i}}": [6] * 4 + [3, 4] * 30 for i in range(1, 10)}}
+    >>> reports = summarise_plan(inst, answers, {{"site": site, "grade": grade}},
+    ...                          plan=[["grade"], ["site", "grade"]])
+    >>> sorted(reports)
+    [(), ('grade',), ('site',), ('site', 'grade')]
+    >>> [g.n for g in reports[("grade",)]]
+    [64, 24, 40]
+    >>> [(g.label, g.reason) for g in reports[("site", "grade")] if g.suppressed]
+    [('site=N, grade=c', 'too_few_responses'), ('site=N, grade=t', 'protects_another_group'), \
+('site=S, grade=c', 'protects_another_group'), ('site=S, grade=t', 'protects_another_group')]
     """
-    n_nodes, n_scales = scale_n.shape
-    hidden = np.zeros((n_nodes, n_scales), dtype=bool)
-    position = {s: j for j, s in enumerate(scales)}
-    relations = []
-    for j, s in enumerate(scales):
-        children = instrument.scale(s).scales
-        if children:
-            reported = np.array([position[c] for c in children if c in position], dtype=np.int64)
-            relations.append((j, reported, len(children) - reported.size))
-    dirty = set(range(n_scales))
-    # The protection depends on the pattern of hidden cells only, so scales whose
-    # primary pattern is the same share one (already protected) result.
-    done: dict[bytes, np.ndarray] = {}
-    while dirty:
-        for j in sorted(dirty):
-            start = hidden_group | hidden[:, j]
-            primary = start | ((scale_n[:, j] > 0) & (scale_n[:, j] < threshold))
-            key = primary.tobytes()
-            if key not in done:
-                done[key] = suppression_mask(scale_n[:, j], equations, threshold, initial=start)
-            hidden[:, j] = done[key]
-        dirty = set()
-        for j, kids, unreported in relations:
-            unknown = hidden[:, j].astype(np.int64) + hidden[:, kids].sum(axis=1) + unreported
-            for i in np.flatnonzero(unknown == 1):
-                if hidden[i, j]:
-                    visible = kids[~hidden[i, kids]]
-                    k = int(visible[np.argmin(scale_n[i, visible])])
-                else:
-                    k = j
-                hidden[i, k] = True
-                dirty.add(k)
-    return hidden
+    chosen = normalise_plan(plan)
+    table = _table(instrument, responses, attributes, chosen, min_group_size=min_group_size,
+                   headcounts=headcounts, scales=scales, ci=ci,
+                   distribution_scales=distribution_scales, quantiles=quantiles, bins=bins,
+                   errors=errors)
+    return {b: _report(table, b, False) for b in allowed_breakdowns(chosen)}
+
+
+summarise.__doc__ = (summarise.__doc__ or "").format(options=_OPTIONS_DOC.strip("\n") + "\n")
+summarise_plan.__doc__ = (summarise_plan.__doc__ or "").format(
+    options=_OPTIONS_DOC.strip("\n") + "\n")
+
+
+def _breakdown(by: Any) -> Breakdown:
+    names = tuple(str(b) for b in ([by] if isinstance(by, str) else by))
+    if len(set(names)) != len(names):
+        raise GroupingError(f"by: an attribute is named twice ({', '.join(names)})")
+    if RESPONDENT_COLUMN in names:
+        raise GroupingError("by: cannot group by respondent (every group would have one person)")
+    return names
 
 
 def _distribution_scales(

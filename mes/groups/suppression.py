@@ -8,7 +8,7 @@ children, so hiding a small child is not enough: if every sibling is visible,
 agencies call the fix *complementary* (secondary) suppression (Hundepool et al.
 2012, chapter 5; Cox 1980).
 
-The rule implemented here (DESIGN.md section 5):
+The rule implemented here:
 
 1. *Primary suppression*: a cell whose count is below ``min_group_size`` (and
    above zero: an empty cell identifies nobody).
@@ -40,13 +40,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Equation", "equations_for_levels", "suppress_small_groups", "suppression_mask"]
+__all__ = [
+    "Equation",
+    "check_threshold",
+    "equations_for_levels",
+    "suppress_small_groups",
+    "suppression_mask",
+]
 
 Equation = tuple[int, np.ndarray]
 """``(parent index, children indices)``: the parent's totals are the sum of the children's."""
 
 
-def _check_threshold(min_group_size: Any) -> int:
+def check_threshold(min_group_size: Any) -> int:
+    """``min_group_size`` as an int, or a TypeError/ValueError naming it."""
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, (int, np.integer)):
         raise TypeError(
             f"min_group_size must be a whole number of respondents, got {min_group_size!r}"
@@ -101,7 +108,7 @@ def suppression_mask(
     >>> suppression_mask(counts, eq, 10).tolist()    # 15 is hidden to protect 3
     [False, True, True, False]
     """
-    threshold = _check_threshold(min_group_size)
+    threshold = check_threshold(min_group_size)
     counts = np.asarray(counts)
     hidden = (counts > 0) & (counts < threshold)
     if initial is not None:

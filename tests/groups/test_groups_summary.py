@@ -250,7 +250,9 @@ def test_to_dict_is_json_safe_and_suppressed_cells_carry_nothing(small_instrumen
         assert g["response_rate"] is None
         assert "note" in g
         for cell in g["scales"].values():
-            assert [k for k, v in cell.items() if v not in (None, True)] == []
+            said = {"suppressed_reason", "note"}  # why, never how many
+            assert [k for k, v in cell.items() if v not in (None, True) and k not in said] == []
+            assert cell["suppressed_reason"] in ("too_few_responses", "protects_another_group")
     frame_out = report.to_frame()
     hidden_rows = frame_out[frame_out["suppressed"]]
     assert hidden_rows[["n", "mean", "sd", "ci_low", "p50"]].isna().all().all()
