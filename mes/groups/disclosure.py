@@ -1,4 +1,4 @@
-"""Disclosure audit: can any combination of published totals pin down a small group?
+"""Disclosure audit: can any combination of published totals pin down a few respondents?
 
 A group report publishes, for a set of cells (groups of respondents), additive totals:
 the number of respondents, sums of scores, sums of squares, favourable answers,
@@ -7,30 +7,32 @@ the reports are broken down by. An attacker who collects every published total o
 every report can solve the linear system they form: whatever lies in the row space of
 the published cells' indicator vectors (over the atoms) is known to them exactly.
 
-A small group is *pinned down* when some set of respondents with between 1 and
-``k - 1`` members has its total in that row space: a cell hidden as too small that
-follows by subtraction, two published cells that nest with a difference of a few
-respondents, a cell minus a union of others, a histogram bin of a group minus the same
-bin of its subgroups. :func:`find_disclosure` searches for any such set, exactly:
+The audit refuses any published combination that involves only *small* groups
+(fewer than ``k`` respondents each):
+
+- a set of 1 to ``k - 1`` respondents whose total follows by subtraction (a cell
+  hidden as too small, two published cells that nest with a difference of a few
+  respondents, a cell minus a union of others, a histogram bin of a group minus the
+  same bin of its subgroups);
+- the difference of two small groups' totals (site N minus grade t is N/c minus S/t
+  when the table has both margins). On its own it pins nobody down, but scores are
+  bounded: a difference equal to the whole score range gives both groups' scores
+  exactly, and a member of one group who knows their own answers learns the other's.
+
+:func:`find_disclosure` decides this exactly:
 
 1. Atoms with no respondents are dropped (their totals are zero whatever the
    attacker assumes).
 2. Atoms that belong to exactly the same published cells are merged into *blocks*:
-   every vector of the row space is constant on a block, so a pinned-down set is a
-   union of blocks, and a block with ``k`` or more respondents can never be part of
-   one.
-3. A vector ``u`` over the small blocks (fewer than ``k`` respondents each) lies in
-   the row space when it is orthogonal to the null space of the published matrix.
-   Those ``u`` form a subspace ``K``; when ``K = {0}`` (the usual case) nothing is
-   pinned down. Otherwise ``K`` is brought to reduced row echelon form, whose pivot
-   entries of a 0/1 vector are its free choices, so enumerating the ``2**dim(K)``
-   pivot patterns finds every 0/1 vector of ``K`` and its count.
+   every vector of the row space is constant on a block, so whatever the attacker
+   learns is a combination of block totals, and a block of ``k`` or more respondents
+   is a group the promise allows to be described.
+3. A vector ``u`` over the small blocks lies in the row space when it is orthogonal
+   to the null space ``N`` of the published matrix, i.e. ``N[small].T @ u = 0``. When
+   that system has only the zero solution, no combination of small groups alone is
+   published; otherwise any solution is a disclosure.
 
-The answer is exact up to floating-point tolerance (``1e-9`` on 0/1 matrices). When
-``K`` has more than :data:`MAX_ENUMERATED_DIMENSION` dimensions, the search reports a
-small block in ``K``'s support as disclosed, which makes the caller hide more than
-strictly needed, never less.
-
+The answer is exact up to floating-point tolerance (``1e-9`` on 0/1 matrices).
 :func:`protect` wraps the audit in the loop a report needs: hide the smallest
 published cell that takes part in a disclosure, repeat until none is left.
 
@@ -48,29 +50,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MAX_ENUMERATED_DIMENSION", "Disclosure", "find_disclosure", "protect"]
-
-MAX_ENUMERATED_DIMENSION = 16
-"""Largest subspace of small-block combinations searched exhaustively (65,536 patterns)."""
+__all__ = ["Disclosure", "find_disclosure", "protect"]
 
 _TOL = 1e-9
 
 
 @dataclass(frozen=True)
 class Disclosure:
-    """A set of atoms whose total the published cells determine.
+    """A combination of small groups' totals that the published cells determine.
 
     Attributes
     ----------
+    vector : ndarray of float, shape (atoms,)
+        The combination, per atom (constant on each block; 0 off its support).
     atoms : ndarray of bool, shape (atoms,)
-        The pinned-down set.
+        Its support: the respondents it describes.
     count : int
-        Respondents in it (between 1 and ``k - 1``).
+        Respondents in the support.
     rows : ndarray of int
         Published rows that take part in determining it (non-zero coefficients of the
         smallest-norm combination), the candidates to hide.
     """
 
+    vector: np.ndarray
     atoms: np.ndarray
     count: int
     rows: np.ndarray
@@ -91,49 +93,10 @@ def _null_space(matrix: np.ndarray) -> np.ndarray:
     return vt[_rank(singular):].T
 
 
-def _rref(basis: np.ndarray) -> np.ndarray:
-    """Reduced row echelon form of the rows of ``basis`` (full row rank)."""
-    rows = basis.astype(np.float64, copy=True)
-    m, n = rows.shape
-    pivot_row = 0
-    for col in range(n):
-        if pivot_row == m:
-            break
-        best = pivot_row + int(np.argmax(np.abs(rows[pivot_row:, col])))
-        if abs(rows[best, col]) <= _TOL:
-            continue
-        rows[[pivot_row, best]] = rows[[best, pivot_row]]
-        rows[pivot_row] /= rows[pivot_row, col]
-        others = np.arange(m) != pivot_row
-        rows[others] -= np.outer(rows[others, col], rows[pivot_row])
-        pivot_row += 1
-    return rows[:pivot_row]
-
-
-def _zero_one_vectors(reduced: np.ndarray, counts: np.ndarray, threshold: int) -> np.ndarray | None:
-    """A 0/1 vector in the row space of ``reduced`` (RREF) with a count in 1..k-1."""
-    m = reduced.shape[0]
-    weights = reduced @ counts
-    bits = np.arange(m)
-    for start in range(1, 2**m, 4096):  # pattern 0 is the empty set
-        patterns = np.arange(start, min(start + 4096, 2**m))
-        z = ((patterns[:, None] >> bits) & 1).astype(np.float64)
-        total = z @ weights
-        candidates = z[(total > 0.5) & (total < threshold - 0.5)]
-        if not candidates.size:
-            continue
-        vectors = candidates @ reduced
-        ok = (np.abs(vectors) <= _TOL) | (np.abs(vectors - 1.0) <= _TOL)
-        good = np.flatnonzero(ok.all(axis=1))
-        if good.size:
-            return np.rint(vectors[good[0]])
-    return None
-
-
 def find_disclosure(
     published: np.ndarray, counts: np.ndarray, threshold: int
 ) -> Disclosure | None:
-    """Find a group of 1 to ``threshold - 1`` respondents that the published cells pin down.
+    """Find a published combination of the totals of groups smaller than ``threshold``.
 
     Parameters
     ----------
@@ -147,7 +110,8 @@ def find_disclosure(
     Returns
     -------
     Disclosure or None
-        None when no such group exists (see the module docstring for the method).
+        None when every combination the published cells determine involves a group
+        of at least ``threshold`` respondents (see the module docstring).
 
     Examples
     --------
@@ -162,11 +126,13 @@ def find_disclosure(
     >>> found.atoms.tolist(), found.count
     ([True, False, False, False], 4)
 
-    Sites and grades alone (no crossing) determine only ``N/c - S/t``, never a small
-    group on its own:
+    Sites and grades as margins determine ``N/c - S/t``, a combination of two small
+    groups alone; without the small cells (N/c and S/t of 12) nothing is found:
 
     >>> margins = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0, 1, 0, 1]])
-    >>> find_disclosure(margins, counts, 10) is None
+    >>> find_disclosure(margins, counts, 10).atoms.tolist()
+    [True, False, False, True]
+    >>> find_disclosure(margins, np.array([12, 20, 20, 12]), 10) is None
     True
     """
     counts = np.asarray(counts, dtype=np.float64)
@@ -174,7 +140,7 @@ def find_disclosure(
     occupied = np.flatnonzero(counts > 0)
     if not occupied.size or not ((counts[occupied] < threshold).any()):
         return None
-    matrix = published[:, occupied]
+    matrix = published.reshape(-1, counts.size)[:, occupied]
     patterns, block_of = np.unique(matrix.T, axis=0, return_inverse=True)
     block_of = block_of.reshape(-1)
     block_counts = np.bincount(block_of, weights=counts[occupied])
@@ -183,31 +149,24 @@ def find_disclosure(
         return None
     blocks = patterns.T  # (rows, blocks)
     null = _null_space(blocks)  # (blocks, d)
-    if null.shape[1] == 0:  # every block is determined: any small one is a disclosure
-        chosen = np.zeros(block_counts.size)
-        chosen[small[np.argmin(block_counts[small])]] = 1.0
-    else:
-        kernel = _null_space(null[small].T)  # combinations of small blocks in the row space
-        if kernel.shape[1] == 0:
-            return None
-        reduced = _rref(kernel.T)
-        if reduced.shape[0] > MAX_ENUMERATED_DIMENSION:
-            # Too many to enumerate: treat the smallest block in K's support as disclosed.
-            support = small[np.abs(kernel).max(axis=1) > _TOL]
-            vector = np.zeros(small.size)
-            vector[np.flatnonzero(np.isin(small, support[np.argmin(block_counts[support])]))] = 1
-        else:
-            found = _zero_one_vectors(reduced, block_counts[small], threshold)
-            if found is None:
-                return None
-            vector = found
-        chosen = np.zeros(block_counts.size)
-        chosen[small] = vector
-    atoms = np.zeros(counts.size, dtype=bool)
-    atoms[occupied] = chosen[block_of] > 0.5
-    coefficients = np.linalg.lstsq(blocks.T, chosen, rcond=None)[0]
+    kernel = _null_space(null[small].T)  # combinations of small blocks in the row space
+    if kernel.shape[1] == 0:
+        return None
+    # The combination with the fewest blocks among the basis vectors (the clearest
+    # to report); any would do.
+    support = np.abs(kernel) > 1e-7
+    chosen_column = int(np.argmin(support.sum(axis=0)))
+    per_block = np.zeros(block_counts.size)
+    per_block[small] = kernel[:, chosen_column]
+    per_block /= np.abs(per_block).max()
+    per_block[np.abs(per_block) <= 1e-7] = 0.0
+    vector = np.zeros(counts.size)
+    vector[occupied] = per_block[block_of]
+    atoms = vector != 0
+    coefficients = np.linalg.lstsq(blocks.T, per_block, rcond=None)[0]
     rows = np.flatnonzero(np.abs(coefficients) > 1e-7)
-    return Disclosure(atoms=atoms, count=round(float(counts[atoms].sum())), rows=rows)
+    return Disclosure(vector=vector, atoms=atoms, count=round(float(counts[atoms].sum())),
+                      rows=rows)
 
 
 def protect(

@@ -8,7 +8,8 @@ from the browser, and puts a table with the same numbers behind every chart.
 
 Nothing here computes a statistic or decides what is suppressed: it renders
 only what the report objects publish, so a group below the threshold appears
-as "fewer than N responses" and nothing else.
+as "fewer than N responses" or "hidden so that another group cannot be worked out",
+and nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from html import escape
 
 from mes.charts import Bar, bar_chart, histogram
 from mes.groups import Benchmark, GroupReport, GroupSummary, WaveComparison
+from mes.groups.protection import TOO_FEW, suppression_note
 from mes.instrument import Instrument
 from mes.reliability import ScaleReliability
 
@@ -151,13 +153,18 @@ class _Page:
     def pct(self, x: float | None) -> float | None:
         return None if x is None else (x - self.lo) / (self.hi - self.lo) * 100
 
-    def suppressed_note(self) -> str:
-        return f"fewer than {self.report.min_group_size} responses"
+    def suppressed_note(self, reason: str | None = TOO_FEW) -> str:
+        """Why a cell is hidden: too few responses, or to protect another group."""
+        return suppression_note(reason, self.report.min_group_size) or "not shown"
+
+    def cell_note(self, group: GroupSummary, scale_id: str) -> str:
+        cell = group.scales[scale_id]
+        return self.suppressed_note(group.reason if group.suppressed else cell.reason)
 
     def bar(self, label: str, group: GroupSummary, scale_id: str) -> Bar:
         cell = group.scales[scale_id]
         if group.suppressed or cell.suppressed or cell.mean is None:
-            return Bar(label, None, note=self.suppressed_note())
+            return Bar(label, None, note=self.cell_note(group, scale_id))
         mark = self.bands.get((tuple(sorted(group.key.items())), scale_id))
         return Bar(label, self.pct(cell.mean), self.pct(cell.ci_low), self.pct(cell.ci_high),
                    band=mark.band if mark else None)
@@ -171,7 +178,7 @@ class _Page:
             cell = group.scales[scale_id]
             if group.suppressed or cell.suppressed:
                 out.append(f"<tr><th scope='row'>{escape(label)}</th><td colspan='5' "
-                           f"class='suppressed'>{self.suppressed_note()}</td></tr>")
+                           f"class='suppressed'>{self.cell_note(group, scale_id)}</td></tr>")
                 continue
             ci = (f"{_num(cell.ci_low)} to {_num(cell.ci_high)}" if cell.ci_low is not None
                   else "&ndash;")
@@ -243,7 +250,8 @@ class _Page:
         parts = [f"<section class='level'><h2>By {escape(name)}</h2>",
                  self.figure(self.chart_of(f"{self.title(self.main_scale)} by {name} (0-100)",
                                            rows),
-                             "Groups with too few responses are not shown."
+                             "Groups with too few responses, and groups hidden so that "
+                             "they cannot be worked out from the others, are not shown."
                              + (" Colours: benchmark band." if self.bands else "")),
                  self.scale_table(f"{self.title(self.main_scale)} by {name}", rows)]
         others = [s for s in self.report.scales if s != self.main_scale]
@@ -261,12 +269,13 @@ class _Page:
         for g in groups:
             if g.suppressed:
                 rows.append(f"<tr><th scope='row'>{escape(self._label(g))}</th><td colspan="
-                            f"'{len(scales)}' class='suppressed'>{self.suppressed_note()}</td>"
-                            "</tr>")
+                            f"'{len(scales)}' class='suppressed'>"
+                            f"{self.suppressed_note(g.reason)}</td></tr>")
                 continue
             cells = "".join(
-                "<td class='suppressed'>&ndash;</td>" if g.scales[s].suppressed
-                else f"<td>{_num(g.scales[s].mean)}</td>" for s in scales
+                f"<td class='suppressed' title='{self.cell_note(g, s)}'>&ndash;</td>"
+                if g.scales[s].suppressed else f"<td>{_num(g.scales[s].mean)}</td>"
+                for s in scales
             )
             rows.append(f"<tr><th scope='row'>{escape(self._label(g))}</th>{cells}</tr>")
         return (f"<table><caption>Mean of every scale by {escape(name)}</caption><thead><tr>"
@@ -297,8 +306,8 @@ class _Page:
             label = ", ".join(key.values()) or "overall"
             cell = cells[scale]
             if cell.status != "compared" or cell.difference is None:
-                note = (self.suppressed_note() if cell.status == "suppressed"
-                        else "not in both waves")
+                note = ("hidden in one of the waves (too few responses, or to protect "
+                        "another group)" if cell.status == "suppressed" else "not in both waves")
                 bars.append(Bar(label, None, note=note))
                 rows.append(f"<tr><th scope='row'>{escape(label)}</th><td colspan='5' "
                             f"class='suppressed'>{note}</td></tr>")

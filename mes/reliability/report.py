@@ -71,6 +71,11 @@ class Flag:
             out["item"] = self.item
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Flag:
+        """The flag back from :meth:`to_dict`."""
+        return cls(str(data["code"]), str(data["message"]), data.get("item"))
+
 
 @dataclass(frozen=True)
 class ItemReliability:
@@ -135,6 +140,17 @@ class ItemReliability:
             "response_freq": dict(self.response_freq),
             "missing_share": self.missing_share,
         })
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ItemReliability:
+        """The item back from :meth:`to_dict` (None becomes NaN again)."""
+        return cls(
+            item=str(data["item"]), n=int(data["n"]),
+            **{name: _float(data.get(name)) for name in (
+                "mean", "sd", "raw_r", "std_r", "r_drop", "alpha_if_dropped",
+                "std_alpha_if_dropped", "missing_share")},
+            response_freq={int(k): _float(v) for k, v in (data.get("response_freq") or {}).items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -235,3 +251,36 @@ class ScaleReliability:
             "items": {item_id: stats.to_dict() for item_id, stats in self.items.items()},
             "flags": [f.to_dict() for f in self.flags],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScaleReliability:
+        """The report back from :meth:`to_dict` (a stored release), None as NaN again.
+
+        Examples
+        --------
+        >>> import mes
+        >>> from mes.reliability import reliability
+        >>> from mes.reliability.report import ScaleReliability
+        >>> inst = mes.load_instrument("uwes9")
+        >>> answers = {f"uwes{i}": [1, 2, 3, 4, 6, 5, 2][i % 3:] + [3] * (i % 3)
+        ...            for i in range(1, 10)}
+        >>> r = reliability(inst, answers, scales=["vigour"])["vigour"]
+        >>> ScaleReliability.from_dict(r.to_dict()).to_dict() == r.to_dict()
+        True
+        """
+        ci = data.get("alpha_ci") or [None, None]
+        return cls(
+            scale=str(data["scale"]), n=int(data["n"]), k=int(data["k"]),
+            alpha=_float(data.get("alpha")), alpha_ci=(_float(ci[0]), _float(ci[1])),
+            ci=_float(data.get("ci")),
+            **{name: _float(data.get(name)) for name in (
+                "std_alpha", "g6", "average_r", "median_r", "signal_noise", "ase", "mean",
+                "sd", "omega_total")},
+            nan_policy=str(data.get("nan_policy", "pairwise")),
+            items={k: ItemReliability.from_dict(v) for k, v in (data.get("items") or {}).items()},
+            flags=tuple(Flag.from_dict(f) for f in data.get("flags") or ()),
+        )
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)

@@ -26,7 +26,7 @@ def survey(sizes: dict[str, int], seed: int = 3) -> pd.DataFrame:
     return frame
 
 
-def test_suppressed_group_shows_only_the_threshold_note() -> None:
+def test_each_hidden_group_says_why_and_nothing_more() -> None:
     # 'Tiny' (3) is below 10. 'Small' (12) is the next smallest: it is hidden too, or
     # overall (55) - North (40) - Small (12) would give Tiny's n away.
     frame = survey({"North": 40, "Small": 12, "Tiny": 3})
@@ -34,11 +34,13 @@ def test_suppressed_group_shows_only_the_threshold_note() -> None:
     page = render_report_html(INST, report, generated=WHEN)
     assert report.group(site="Tiny").suppressed
     assert report.group(site="Small").suppressed
-    for site in ("Tiny", "Small"):
+    why = {"Tiny": "fewer than 10 responses",
+           "Small": "hidden so that another group cannot be worked out"}
+    for site, note in why.items():
         rows = re.findall(rf"<tr><th scope='row'>{site}</th>(.*?)</tr>", page)
         assert len(rows) == 2  # the index table and the every-scale table
         for row in rows:
-            assert re.sub(r"<[^>]+>", "", row) in ("fewer than 10 responses", )
+            assert re.sub(r"<[^>]+>", "", row) == note
     assert ">12<" not in page
     assert ">3<" not in page
 
