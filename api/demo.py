@@ -7,7 +7,8 @@ Seeds (idempotently: running it again adds nothing and reuses what is there)
   revoked, leaving exactly one active);
 * two surveys of the MES, ``Demo trust: MES 2025`` and ``Demo trust: MES 2026``,
   each of about 1,800 synthetic respondents across sites, specialties and staff
-  groups (a fixed random seed: the same numbers every time);
+  groups (a fixed random seed: the same numbers every time), both closed (group
+  statistics are released only once a survey's fieldwork is closed);
 * a synthetic norm table of 12 comparison trusts, so that the report shows
   benchmark bands;
 * a share link to the 2026 report by site with the change since 2025 and the
@@ -32,11 +33,14 @@ from api.auth.keys import create_key
 from api.db.models import ApiKey, NormTable, ReportShare, Survey, Tenant
 from api.domain.benchmarks.schemas import NormTableCreate
 from api.domain.benchmarks.services import BenchmarkService
+from api.domain.reports.releases import ReleaseService
 from api.domain.responses.schemas import ResponseIn
 from api.domain.responses.services import ResponseService
 from api.domain.shares.schemas import ShareCreate
 from api.domain.shares.services import ShareService
 from api.domain.shares.signing import signing_key
+from api.domain.surveys.schemas import SurveyUpdate
+from api.domain.surveys.services import SurveyService
 from api.settings import Settings
 
 __all__ = ["DEMO_TENANT", "DemoSeed", "seed_demo", "synthetic_responses"]
@@ -166,6 +170,9 @@ async def seed_demo(session: AsyncSession, settings: Settings, base_url: str) ->
                     "specialty": list(SPECIALTIES),
                     "staff_group": list(STAFF_GROUPS),
                 },
+                # What a trust reports: each site by staff group, specialties and staff
+                # groups on their own, all protected together.
+                reporting_plan=[["site", "staff_group"], ["specialty"], ["staff_group"]],
             )
             session.add(survey)
             await session.flush()
@@ -176,8 +183,12 @@ async def seed_demo(session: AsyncSession, settings: Settings, base_url: str) ->
                 survey.id, rows, replace=False
             )
             created = True
+        if survey.status == "open":  # fieldwork over: its reports can be read
+            await SurveyService(session, tenant.id).update(
+                survey.id, SurveyUpdate(status="closed")
+            )
         survey_ids.append(survey.id)
-    benchmarks = BenchmarkService(session, tenant.id, settings.min_group_size)
+    benchmarks = BenchmarkService(ReleaseService(session, tenant.id, settings.min_group_size))
     table_id = await session.scalar(
         select(NormTable.id).where(NormTable.tenant_id == tenant.id, NormTable.name == NORM_TABLE)
     )

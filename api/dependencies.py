@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.auth.guards import principal_of
+from api.domain.benchmarks.services import BenchmarkService
 from api.domain.instruments.services import InstrumentService
+from api.domain.reports.releases import ReleaseService
 from api.domain.reports.services import ReportService
 from api.domain.responses.services import ResponseService
 from api.domain.scores.services import ScoringService
@@ -52,16 +54,36 @@ async def provide_responses(
 async def provide_scoring(
     response_service: NamedDependency[ResponseService],
     instrument_service: NamedDependency[InstrumentService],
+    release_service: NamedDependency[ReleaseService],
 ) -> ScoringService:
     """Scores and reliability for the caller's tenant."""
-    return ScoringService(response_service, instrument_service)
+    return ScoringService(response_service, instrument_service, release_service)
+
+
+async def provide_releases(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+) -> ReleaseService:
+    """Released reports of the caller's surveys, at the configured suppression floor."""
+    return ReleaseService(
+        db_session, principal.tenant_id, request.app.state.settings.min_group_size
+    )
+
+
+async def provide_benchmarks(
+    release_service: NamedDependency[ReleaseService],
+) -> BenchmarkService:
+    """Norm tables and comparison sets of the caller's tenant."""
+    return BenchmarkService(release_service)
 
 
 async def provide_reports(
-    request: Request[Any, Any, Any], response_service: NamedDependency[ResponseService]
+    release_service: NamedDependency[ReleaseService],
+    benchmark_service: NamedDependency[BenchmarkService],
 ) -> ReportService:
-    """Group reports, with the configured suppression floor."""
-    return ReportService(response_service, request.app.state.settings.min_group_size)
+    """Group reports with comparisons and benchmarks, from the surveys' releases."""
+    return ReportService(release_service, release_service.floor, benchmark_service)
 
 
 DEPENDENCIES = {
@@ -70,5 +92,7 @@ DEPENDENCIES = {
     "survey_service": Provide(provide_surveys),
     "response_service": Provide(provide_responses),
     "scoring_service": Provide(provide_scoring),
+    "release_service": Provide(provide_releases),
+    "benchmark_service": Provide(provide_benchmarks),
     "report_service": Provide(provide_reports),
 }

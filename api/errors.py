@@ -438,7 +438,9 @@ _DESCRIPTIONS = {
     403: "The key lacks the scope this route needs (named in detail).",
     404: "No such resource for this tenant.",
     409: "Conflict: duplicate respondents, an Idempotency-Key reused with another body, "
-    "a closed survey, or a definition that already exists.",
+    "a closed survey (no new responses), a survey still open (no group statistics until "
+    "fieldwork is closed), a released survey (cannot be reopened), or a definition that "
+    "already exists.",
     413: "Request body or batch larger than the configured limit.",
     415: "Unsupported Content-Type.",
     422: "Invalid request: errors lists every problem.",

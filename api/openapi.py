@@ -38,13 +38,17 @@ def _survey_links(survey: str, *names: str) -> dict[str, LinkSpec]:
     on = {"survey_id": survey}
     every: dict[str, LinkSpec] = {
         "GetSurvey": ("getSurvey", "The survey, with its count of stored respondents.", on),
-        "UpdateSurvey": ("updateSurvey", "Retitle, close or reopen the survey.", on),
+        "UpdateSurvey": ("updateSurvey", "Close (release its reports) or reopen the survey.",
+                         on),
         "SubmitResponses": ("submitResponses", "Submit (more) responses to the survey.", on),
         "ListResponses": ("listResponses", "The survey's stored respondents.", on),
         "ListScores": ("listScores", "Per-respondent scale scores of the survey.", on),
-        "GetReliability": ("getReliability", "Internal consistency of each scale.", on),
-        "GetReport": ("getReport", "The survey's group report (JSON).", on),
-        "GetReportCsv": ("getReportCsv", "The survey's group report as CSV.", on),
+        "GetReliability": ("getReliability", "Internal consistency of each scale, released "
+                           "once the survey is closed.", on),
+        "GetReport": ("getReport", "The survey's group report (JSON), released once the "
+                      "survey is closed.", on),
+        "GetReportCsv": ("getReportCsv", "The survey's group report as CSV, released once "
+                         "the survey is closed.", on),
     }
     return {name: every[name] for name in names}
 
@@ -63,10 +67,20 @@ LINKS: dict[tuple[str, str], dict[str, LinkSpec]] = {
     ("createSurvey", "201"): _survey_links(
         NEW_SURVEY, "GetSurvey", "UpdateSurvey", "SubmitResponses", "ListResponses", "GetReport"
     ),
-    ("updateSurvey", "200"): _survey_links(NEW_SURVEY, "GetSurvey", "SubmitResponses"),
+    ("updateSurvey", "200"): _survey_links(
+        NEW_SURVEY,
+        "GetSurvey",
+        "UpdateSurvey",
+        "SubmitResponses",
+        "ListResponses",
+        "GetReliability",
+        "GetReport",
+        "GetReportCsv",
+    ),
     ("submitResponses", "201"): _survey_links(
         SAME_SURVEY,
         "GetSurvey",
+        "UpdateSurvey",
         "SubmitResponses",
         "ListResponses",
         "ListScores",

@@ -194,10 +194,18 @@ class Server:
 
     def create_survey(self, title: str = "bench") -> str:
         body = {"title": title, "instrument": "mes",
-                "attributes": {"staff_group": STAFF_GROUPS, "directorate": DIRECTORATES}}
+                "attributes": {"staff_group": STAFF_GROUPS, "directorate": DIRECTORATES},
+                "reporting_plan": [list(BY)]}
         r = httpx.post(f"{self.url}/v1/surveys", json=body, headers=self.headers, timeout=30)
         r.raise_for_status()
         return str(r.json()["id"])
+
+    def close_survey(self, survey: str) -> None:
+        """Close a survey's fieldwork (``PATCH status=closed``): group reports are
+        released only for a closed survey, so close it before reading them."""
+        r = httpx.patch(f"{self.url}/v1/surveys/{survey}", json={"status": "closed"},
+                        headers=self.headers, timeout=30)
+        r.raise_for_status()
 
 
 _SHARED: dict[str, Server] = {}

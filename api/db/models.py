@@ -34,6 +34,7 @@ __all__ = [
     "Base",
     "IdempotencyRecord",
     "NormTable",
+    "ReportRelease",
     "ReportShare",
     "ServiceSecret",
     "Survey",
@@ -90,6 +91,12 @@ class Survey(UUIDAuditBase):
     status: Mapped[str] = mapped_column(String(16), default="open")
     declared_attributes: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     response_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The breakdowns that may be reported (None: each attribute on its own).
+    reporting_plan: Mapped[list[list[str]] | None] = mapped_column(JsonB, default=None)
+    # When the reports were released (report_release): then frozen, never reopened.
+    released_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
     # Raised by every write of the survey's responses (api/domain/responses/cache.py).
     answers_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
@@ -130,6 +137,31 @@ class NormTable(UUIDAuditBase):
     metric: Mapped[str] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(String(500), default=None)
     values: Mapped[dict[str, Any]] = mapped_column(JsonB)
+
+
+class ReportRelease(UUIDAuditBase):
+    """The reports of a closed survey, computed once (api/domain/reports/releases.py).
+
+    Every report read of the survey is served from here, so reads at different moments
+    cannot be subtracted from each other, and an erasure after the release removes the
+    person's answers without changing a published figure. ``reports`` maps each allowed
+    breakdown (attributes joined by ``,``; ``""`` for the overall group) to a
+    :meth:`mes.groups.GroupReport.to_dict`; every one of them was protected together
+    with the others. ``reliability`` maps scale id -> ``ScaleReliability.to_dict()``
+    (None with too few respondents). Only aggregates over groups of at least
+    ``min_group_size`` respondents are kept: no answer, no respondent id.
+    """
+
+    __tablename__ = "report_release"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    survey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("survey.id", ondelete="CASCADE"), unique=True
+    )
+    plan: Mapped[list[list[str]]] = mapped_column(JsonB)
+    min_group_size: Mapped[int] = mapped_column(Integer)
+    respondents: Mapped[int] = mapped_column(Integer)
+    reports: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    reliability: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
 
 
 class ReportShare(UUIDAuditBase):

@@ -22,7 +22,9 @@ from mes.errors import InvalidResponsesError
 from mes.groups.benchmarks import benchmark_report
 from mes.groups.change import compare_waves
 from mes.groups.norms import load_norm_table
-from mes.groups.summary import GroupingError, GroupReport, summarise
+from mes.groups.plan import PlanError
+from mes.groups.report import GroupReport
+from mes.groups.summary import GroupingError, summarise
 from mes.html import render_report_html
 from mes.loader import load_instrument
 from mes.reliability import reliability
@@ -46,6 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="suppress groups with fewer respondents (default 10)")
     parser.add_argument("--margins", action="store_true",
                         help="also report each attribute on its own, not only nested levels")
+    parser.add_argument("--plan", default=None, metavar="A,B;C",
+                        help="every breakdown you will publish from this file, separated by "
+                        "';' (e.g. 'site,grade;grade'): the report is protected together "
+                        "with all of them, so that no combination reveals a small group; "
+                        "--by must be one of them or a prefix of one")
     parser.add_argument("--headcounts", type=Path, metavar="CSV",
                         help="CSV with attribute columns and 'headcount', for response rates")
     parser.add_argument("--norms", type=Path, metavar="FILE",
@@ -80,13 +87,18 @@ def _report(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"{args.headcounts}: no such file")
         headcounts = pd.read_csv(args.headcounts, dtype=str, keep_default_na=False,
                                  na_values=[""])
+    plan = None
+    if args.plan is not None:
+        plan = [[a.strip() for a in part.split(",") if a.strip()]
+                for part in args.plan.split(";") if part.strip()]
     try:
-        report = summarise(instrument, parsed.frame, by=by, min_group_size=args.min_group_size,
-                           headcounts=headcounts, margins=args.margins, errors=args.errors)
+        report = summarise(instrument, parsed.frame, by=by, plan=plan,
+                           min_group_size=args.min_group_size, headcounts=headcounts,
+                           margins=args.margins, errors=args.errors)
     except InvalidResponsesError as exc:
         raise InvalidFileError(with_line_numbers(exc, parsed)) from None
-    except GroupingError as exc:
-        raise UsageError(str(exc)) from None
+    except (GroupingError, PlanError) as exc:
+        raise UsageError(str(exc).replace("by=", "--by ")) from None
     payload = report.to_dict()
     benchmarks = []
     if args.norms is not None:

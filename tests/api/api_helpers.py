@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 
@@ -38,6 +39,20 @@ def create_survey(client: TestClient[Any], headers: dict[str, str], **body: Any)
     response = client.post("/v1/surveys", json=payload, headers=headers)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+def close_survey(client: httpx.Client, headers: dict[str, str], survey_id: str) -> None:
+    """Close a survey's fieldwork (``PATCH status=closed``; the key needs surveys:write).
+
+    Group statistics (reports, comparisons, benchmarks, reliability, share links) are
+    released only for a closed survey: close it after its data are written and before
+    its first report is read. ``client`` is the in-process TestClient or an
+    ``httpx.Client`` of a live server (``headers`` may then be ``{}``)."""
+    response = client.patch(
+        f"/v1/surveys/{survey_id}", json={"status": "closed"}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed", response.text
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

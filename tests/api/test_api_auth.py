@@ -31,10 +31,10 @@ ROUTE_SCOPES = {
     ("GET", "/v1/surveys/{survey_id:uuid}/responses.csv"): "responses:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/responses.jsonl"): "responses:read",
     ("DELETE", "/v1/surveys/{survey_id:uuid}/responses/{respondent:path}"): "responses:write",
-    ("GET", "/v1/surveys/{survey_id:uuid}/scores"): "reports:read",
-    ("GET", "/v1/surveys/{survey_id:uuid}/scores.csv"): "reports:read",
-    ("GET", "/v1/surveys/{survey_id:uuid}/scores.jsonl"): "reports:read",
-    ("GET", "/v1/surveys/{survey_id:uuid}/scores.fhir"): "reports:read",
+    ("GET", "/v1/surveys/{survey_id:uuid}/scores"): "responses:read",
+    ("GET", "/v1/surveys/{survey_id:uuid}/scores.csv"): "responses:read",
+    ("GET", "/v1/surveys/{survey_id:uuid}/scores.jsonl"): "responses:read",
+    ("GET", "/v1/surveys/{survey_id:uuid}/scores.fhir"): "responses:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/reliability"): "reports:read",
     ("POST", "/v1/score"): None,
     ("GET", "/v1/surveys/{survey_id:uuid}/report"): "reports:read",
@@ -164,8 +164,13 @@ def test_missing_scope_is_403_naming_it(client: TestClient[Any], make_key: Any) 
     survey = create_survey(client, writer)
     response = client.get(f"/v1/surveys/{survey}/scores", headers=writer)
     assert response.status_code == 403
-    assert "reports:read" in response.json()["detail"]
-    assert client.get(f"/v1/surveys/{survey}/scores", headers=reader).status_code == 200
+    assert "responses:read" in response.json()["detail"]
+    # Individual scores are personal data: reports:read (aggregates) does not read them.
+    response = client.get(f"/v1/surveys/{survey}/scores", headers=reader)
+    assert response.status_code == 403
+    assert "responses:read" in response.json()["detail"]
+    responses_reader = bearer(make_key("responses:read"))
+    assert client.get(f"/v1/surveys/{survey}/scores", headers=responses_reader).status_code == 200
 
 
 def test_admin_scope_grants_every_route(client: TestClient[Any], admin: dict[str, str]) -> None:

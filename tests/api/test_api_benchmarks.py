@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from api_helpers import bearer, create_survey, mes_rows
+from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 
 import mes
@@ -22,6 +22,7 @@ def _survey(client: TestClient[Any], headers: dict[str, str], n: int, seed: int,
     response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows},
                            headers=headers)
     assert response.status_code == 201, response.text
+    close_survey(client, headers, survey)  # only closed surveys are organisations of a set
     return survey, rows
 
 
@@ -125,6 +126,7 @@ def test_suppressed_groups_are_never_benchmarked(
     for i, row in enumerate(rows):
         row["attributes"] = {"site": "North" if i < 22 else "South" if i < 40 else "Tiny"}
     client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    close_survey(client, admin, survey)
     table = client.post("/v1/norm-tables", headers=admin,
                         json={"name": "n", "format": "csv", "content": NORMS}).json()
     body = client.get(f"/v1/surveys/{survey}/benchmarks?by=site&benchmark={table['id']}",

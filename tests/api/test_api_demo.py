@@ -55,6 +55,9 @@ def test_demo_is_idempotent_and_its_links_work(
 
     headers = bearer(second.key)
     before, after = (str(s) for s in second.surveys)
+    for survey in (before, after):  # both waves closed: their reports can be read
+        read = client.get(f"/v1/surveys/{survey}", headers=headers)
+        assert read.json()["status"] == "closed", read.text
     report = client.get(f"/v1/surveys/{after}/report?by=site,staff_group", headers=headers)
     assert report.status_code == 200, report.text
     sites = {g["group"]["site"] for g in report.json()["groups"] if "site" in g["group"]}

@@ -159,32 +159,34 @@ def test_scores_csv_matches_mes_score_at_full_precision(
     assert line.startswith(f"{rows[3]['respondent']},,,1,,,0,")  # unscorable: empty cells
 
 
-def test_score_attributes_need_responses_read(
+def test_score_attributes_only_when_asked_for(
     client: TestClient[Any], make_key: Any, admin: dict[str, str]
 ) -> None:
+    """A responses:read key (the scope of every score route) gets attributes with
+    attributes=true and only then; a reports:read key gets no scores at all."""
     survey = create_survey(client, admin)
     rows = mes_rows(3, seed=1, site="North")
     rows[0]["attributes"] = {"site": "=cmd|' /C calc'!A0", "grade": "ST3"}
     client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
     reports_only = bearer(make_key("reports:read"))
     for path in ("scores.csv?attributes=true", "scores.jsonl?attributes=true",
-                 "scores?attributes=true"):
+                 "scores?attributes=true", "scores.csv"):
         refused = client.get(f"/v1/surveys/{survey}/{path}", headers=reports_only)
         assert refused.status_code == 403, path
         assert refused.headers["content-type"] == "application/problem+json"
         assert "responses:read" in refused.json()["detail"]
-    plain = client.get(f"/v1/surveys/{survey}/scores.csv", headers=reports_only)
+    reader = bearer(make_key("responses:read"))
+    plain = client.get(f"/v1/surveys/{survey}/scores.csv", headers=reader)
     assert plain.status_code == 200
     assert "North" not in plain.text
-    both = bearer(make_key("reports:read", "responses:read"))
-    joined = client.get(f"/v1/surveys/{survey}/scores.csv?attributes=true", headers=both)
+    joined = client.get(f"/v1/surveys/{survey}/scores.csv?attributes=true", headers=reader)
     header, first = joined.text.splitlines()[:2]
     assert header.endswith(",index_answered,grade,site")
     # A cell that would run as a spreadsheet formula is defused.
     assert first.endswith(",ST3,'=cmd|' /C calc'!A0")
-    lines = client.get(f"/v1/surveys/{survey}/scores.jsonl?attributes=true", headers=both).text
+    lines = client.get(f"/v1/surveys/{survey}/scores.jsonl?attributes=true", headers=reader).text
     assert json.loads(lines.splitlines()[1])["attributes"] == {"site": "North"}
-    page = client.get(f"/v1/surveys/{survey}/scores?attributes=true", headers=both).json()
+    page = client.get(f"/v1/surveys/{survey}/scores?attributes=true", headers=reader).json()
     assert page["items"][2]["attributes"] == {"site": "North"}
 
 
@@ -201,10 +203,13 @@ def test_exports_need_their_scope_and_hide_other_tenants(
     cases = [
         ("responses.csv", reports, 403),
         ("responses.jsonl", reports, 403),
-        ("scores.csv", responses, 403),
-        ("scores.jsonl", responses, 403),
+        ("scores.csv", reports, 403),
+        ("scores.jsonl", reports, 403),
+        ("scores.fhir", reports, 403),
         ("responses.csv", responses, 200),
-        ("scores.jsonl", reports, 200),
+        ("scores.csv", responses, 200),
+        ("scores.jsonl", responses, 200),
+        ("scores.fhir", responses, 200),
         ("responses.csv", stranger, 404),
         ("scores.csv", stranger, 404),
     ]
@@ -213,10 +218,11 @@ def test_exports_need_their_scope_and_hide_other_tenants(
         assert response.status_code == status, (path, response.text)
         if status != 200:
             assert response.headers["content-type"] == "application/problem+json"
-    csv_accept = client.get(
-        f"/v1/surveys/{survey}/responses", headers={**reports, "accept": "text/csv"}
-    )
-    assert csv_accept.status_code == 403
+    for path in ("responses", "scores"):
+        csv_accept = client.get(
+            f"/v1/surveys/{survey}/{path}", headers={**reports, "accept": "text/csv"}
+        )
+        assert csv_accept.status_code == 403, path
 
 
 def test_large_export_is_streamed_in_chunks(live_server: str, make_key: Any) -> None:

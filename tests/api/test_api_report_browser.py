@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import REPO_ROOT, bearer, mes_rows
+from api_helpers import REPO_ROOT, bearer, close_survey, mes_rows
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -39,6 +39,7 @@ def _wave(http: httpx.Client, title: str, seed: int, shift: int) -> str:
         row["answers"] = {k: max(1, min(5, v + shift)) for k, v in row["answers"].items()}
     response = http.post(f"/v1/surveys/{sid}/responses", json={"responses": rows})
     assert response.status_code == 201, response.text
+    close_survey(http, {}, sid)  # the client carries the key
     return sid
 
 

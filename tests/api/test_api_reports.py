@@ -8,13 +8,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from api_helpers import create_survey, mes_rows, same_up_to_summation_order
+from api_helpers import close_survey, create_survey, mes_rows, same_up_to_summation_order
 from litestar.testing import TestClient
 
 import mes
 
 
-def _survey_with_groups(client: TestClient[Any], headers: dict[str, str]) -> tuple[str, list[Any]]:
+def _survey_with_groups(
+    client: TestClient[Any], headers: dict[str, str], close: bool = True
+) -> tuple[str, list[Any]]:
     survey = create_survey(
         client, headers, attributes={"specialty": ["Surgery", "Medicine", "Radiology"]}
     )
@@ -27,6 +29,8 @@ def _survey_with_groups(client: TestClient[Any], headers: dict[str, str]) -> tup
         f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=headers
     )
     assert response.status_code == 201
+    if close:
+        close_survey(client, headers, survey)
     return survey, rows
 
 
@@ -109,18 +113,18 @@ def _expected(rows: list[Any]) -> dict[str, Any]:
     ).to_dict()
 
 
-def test_every_report_reflects_the_latest_write(
+def test_reports_are_released_once_from_the_answers_at_closing(
     client: TestClient[Any], admin: dict[str, str]
 ) -> None:
-    """Reports are served from a worker's copy of a survey's answers only while no batch,
-    replacement or erasure has changed the survey since. On the 2-worker backend every
-    request comes on a new connection, which either worker may accept, so the reads are
-    spread over two processes, each with its own copy."""
+    """While fieldwork is open every write goes in and no report comes out (409 at every
+    moment, on every worker); after closing, the first read releases the reports from
+    the answers as they are then, and every read after it, on either worker, gets that
+    release, also after an erasure. On the 2-worker backend every request comes on a
+    new connection, which either worker may accept."""
     admin = {**admin, "Connection": "close"}
-    survey, rows = _survey_with_groups(client, admin)
+    survey, rows = _survey_with_groups(client, admin, close=False)
     url = f"/v1/surveys/{survey}/report?by=specialty"
-    for _ in range(3):  # read it more than once, on more than one worker
-        assert same_up_to_summation_order(client.get(url, headers=admin).json(), _expected(rows))
+    assert client.get(url, headers=admin).status_code == 409
 
     # A replacement keeps the count but changes the answers.
     changed = {**rows[0], "answers": dict.fromkeys(rows[0]["answers"], 1)}
@@ -131,20 +135,13 @@ def test_every_report_reflects_the_latest_write(
     )
     assert replaced.status_code == 201, replaced.text
     rows = [changed, *rows[1:]]
-    for _ in range(3):
-        assert same_up_to_summation_order(client.get(url, headers=admin).json(), _expected(rows))
+    assert client.get(url, headers=admin).status_code == 409
 
-    # An erasure.
+    # An erasure, then a new batch.
     erased = client.delete(f"/v1/surveys/{survey}/responses/{rows[1]['respondent']}",
                            headers=admin)
     assert erased.status_code == 204
     rows = [rows[0], *rows[2:]]
-    for _ in range(3):
-        report = client.get(url, headers=admin).json()
-        assert same_up_to_summation_order(report, _expected(rows))
-    assert next(g for g in report["groups"] if g["level"] == [])["n"] == 59
-
-    # A new batch.
     more = mes_rows(12, seed=12)
     for i, row in enumerate(more):
         row["respondent"] = f"late-{i}"
@@ -153,5 +150,17 @@ def test_every_report_reflects_the_latest_write(
                         headers=admin)
     assert added.status_code == 201, added.text
     rows = rows + more
+    assert client.get(url, headers=admin).status_code == 409
+
+    close_survey(client, admin, survey)
+    for _ in range(3):  # read it more than once, on more than one worker
+        report = client.get(url, headers=admin).json()
+        assert same_up_to_summation_order(report, _expected(rows))
+    assert next(g for g in report["groups"] if g["level"] == [])["n"] == 71
+
+    # Erased after the release: gone from the stored answers, not from the release.
+    gone = client.delete(f"/v1/surveys/{survey}/responses/{rows[2]['respondent']}",
+                         headers=admin)
+    assert gone.status_code == 204
     for _ in range(3):
-        assert same_up_to_summation_order(client.get(url, headers=admin).json(), _expected(rows))
+        assert client.get(url, headers=admin).json() == report

@@ -7,7 +7,13 @@ import io
 from typing import Any
 
 import pandas as pd
-from api_helpers import bearer, create_survey, mes_rows, same_up_to_summation_order
+from api_helpers import (
+    bearer,
+    close_survey,
+    create_survey,
+    mes_rows,
+    same_up_to_summation_order,
+)
 from litestar.testing import TestClient
 
 import mes
@@ -30,6 +36,7 @@ def _wave(
         f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=headers
     )
     assert response.status_code == 201, response.text
+    close_survey(client, headers, survey)
     return survey, rows
 
 
@@ -92,6 +99,8 @@ def test_compare_refuses_another_instrument(
 ) -> None:
     mes_survey = create_survey(client, admin, instrument="mes")
     uwes = create_survey(client, admin, instrument="uwes9")
+    close_survey(client, admin, mes_survey)
+    close_survey(client, admin, uwes)
     response = client.get(f"/v1/surveys/{mes_survey}/compare/{uwes}", headers=admin)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -3,7 +3,8 @@
 Schemathesis builds a state machine from the OpenAPI links in ``openapi.yaml``
 (``api/openapi.py``): a new survey's ``id`` feeds its submissions, a stored
 batch feeds the same survey's report, scores, reliability, listing and the
-erasure of one of its respondents, and an erasure feeds the report again.
+erasure of one of its respondents, and an erasure feeds the report again; a
+survey can be closed (or reopened) after any batch, and the reports follow.
 Hypothesis then drives sequences of those calls against ``mes serve`` on each
 backend.
 
@@ -13,9 +14,13 @@ refused) plus invariants against a model of what each survey of the run
 holds: a valid batch is stored (201 with the right counts) unless the survey
 is closed or a respondent already exists (409 naming exactly those); a batch
 with one bad row is refused whole (422 naming the row); survey, listing,
-scores, reliability and report counts equal the stored respondents; a group
-below the suppression threshold is hidden; erasure answers 204 exactly for
-stored respondents, and an erased respondent no longer appears anywhere.
+and listing counts equal the stored respondents; an open survey answers 409
+to every group statistic (report, CSV, reliability); a closed one releases
+them at the first read, and from then on report and reliability counts are
+the respondents of the release (erasures change the stored ones, not the
+release), and a released survey cannot be reopened; a group below the
+suppression threshold is hidden; erasure answers 204 exactly for stored
+respondents, and an erased respondent no longer appears in any listing.
 
 Schema-valid random bodies almost never pass validation (unknown instrument,
 unknown items), so a schemathesis ``flatmap_case`` hook reshapes positive
@@ -74,6 +79,9 @@ SUBMIT = "POST /v1/surveys/{survey_id}/responses"
 ERASE = "DELETE /v1/surveys/{survey_id}/responses/{respondent}"
 REPORT = "GET /v1/surveys/{survey_id}/report"
 REPORT_CSV = "GET /v1/surveys/{survey_id}/report.csv"
+RELIABILITY = "GET /v1/surveys/{survey_id}/reliability"
+UPDATE = "PATCH /v1/surveys/{survey_id}"
+GROUP_STATISTICS = (REPORT, REPORT_CSV, RELIABILITY)
 
 # The server's suppression floor (live_server passes this environment on; JSON reports say it).
 FLOOR = Settings().min_group_size
@@ -82,6 +90,7 @@ CODES = ["SD", "D", "N", "A", "SA"]
 SPECIALTIES = ["Surgery", "Medicine", "Psychiatry"]
 GRADES = ["Consultant", "Registrar", "Foundation"]
 DECLARED = {"specialty": SPECIALTIES, "grade": None}
+PLAN = [["grade", "specialty"], ["specialty"]]  # the declared surveys' reporting plan
 # A small pool so that batches overlap (409 or replace); a few ids that need care in a path.
 RESPONDENTS = [f"r{i:02d}" for i in range(24)] + ["dr/smith", "Zoë Ünal", "50%"]
 
@@ -140,7 +149,7 @@ def _attributes(draw: st.DrawFn) -> dict[str, Any]:
 def valid_batches(draw: st.DrawFn) -> dict[str, Any]:
     """A valid JSON batch for a survey of the bundled MES (declared attributes respected)."""
     # Often at least the suppression floor, so that reports show their counts.
-    size = draw(st.sampled_from([1, 2, 3, 5, 8, 10, 12, 15]))
+    size = draw(st.sampled_from([1, 2, 5, 10, 12, 15, 20, 24]))
     ids = draw(st.permutations(RESPONDENTS))[:size]
     return {
         "responses": [
@@ -200,7 +209,14 @@ def _reshape_survey(case: Any, declared: dict[str, Any] | None, version: str | N
         body["instrument_version"] = version
     if declared is not None:
         body["attributes"] = declared
+        body["reporting_plan"] = PLAN
     case.body = body
+    case.media_type = "application/json"
+    return case
+
+
+def _reshape_update(case: Any, status: str) -> Any:
+    case.body = {"status": status}
     case.media_type = "application/json"
     return case
 
@@ -224,6 +240,10 @@ def flatmap_case(context: Any, case: Any) -> Any:
         declared = st.sampled_from([None, None, DECLARED])
         version = st.sampled_from([None, "1"])
         return st.tuples(declared, version).map(lambda drawn: _reshape_survey(case, *drawn))
+    if case.operation.label == UPDATE:
+        # Mostly closing: fieldwork ends, and the reports can be released.
+        return st.sampled_from(["closed", "closed", "open"]).map(
+            lambda status: _reshape_update(case, status))
     if case.operation.label in (REPORT, REPORT_CSV):
         # Random `by`, `previous` and `benchmark` values are mostly unknown (404 / 422).
         queries = st.sampled_from([None, {}, {"by": "specialty"}, {"by": "grade,specialty"}])
@@ -242,6 +262,7 @@ class SurveyModel:
     status: str = "open"
     stored: set[str] = field(default_factory=set)
     exact: bool = True  # False once something was stored that the model cannot follow
+    released: set[str] | None = None  # who the reports were released over (None: not yet)
 
     def admits(self, batch: dict[str, Any]) -> bool:
         """Whether the batch's attributes are all allowed by the survey's declaration."""
@@ -310,8 +331,23 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         survey = self.surveys.get(str((case.path_parameters or {}).get("survey_id")))
         if survey is None:
             return  # a random id: schemathesis' checks only
-        if label == "PATCH /v1/surveys/{survey_id}" and status == 200:
-            survey.status = body["status"]
+        if label == UPDATE:
+            if status == 200:
+                survey.status = body["status"]
+            wanted = case.body.get("status") if isinstance(case.body, dict) else None
+            if survey.released is not None and wanted == "open":
+                CHECKED["released stays closed"] += 1
+                assert status != 200, f"a released survey answered {status} to reopening"
+            return
+        if label in GROUP_STATISTICS:
+            if survey.status == "open":
+                # Never a figure (409 when the request is otherwise fine; negative cases
+                # may meet 401 or 422 first).
+                CHECKED["open survey: no statistics"] += 1
+                assert status != 200, f"{label} of an open survey answered {status}"
+                return
+            if survey.released is None and survey.exact:
+                self.sync_release(survey, case)
         if label == SUBMIT:
             self.check_submission(survey, case, status, body)
         elif not survey.exact:
@@ -328,6 +364,19 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
                 survey.stored.discard(respondent)
         elif status == 200:
             self.check_read(survey, label, case, response, body)
+
+    @staticmethod
+    def sync_release(survey: SurveyModel, case: Any) -> None:
+        """Whether that read released the survey: its respondents then are the release's.
+
+        A read can release the survey and still answer 422 (a ``by`` outside the plan,
+        too few respondents for reliability), so the survey itself is asked."""
+        survey_id = case.path_parameters["survey_id"]
+        with httpx.Client(base_url=CURRENT["base_url"],
+                          headers={"Authorization": f"Bearer {CURRENT['key']}"}) as http:
+            released_at = http.get(f"/v1/surveys/{survey_id}").json()["released_at"]
+        if released_at is not None:
+            survey.released = set(survey.stored)
 
     def check_submission(self, survey: SurveyModel, case: Any, status: int, body: Any) -> None:
         if case.id not in SHAPED:
@@ -368,8 +417,9 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         self, survey: SurveyModel, label: str, case: Any, response: Any, body: Any
     ) -> None:
         stored = survey.stored
+        released = survey.released if survey.released is not None else stored
         if label == REPORT_CSV:
-            self.check_report_csv(stored, case, response.text)
+            self.check_report_csv(released, case, response.text)
             return
         if not isinstance(body, dict):
             return  # listings and the report can answer CSV, JSON Lines, HTML by Accept
@@ -377,6 +427,7 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
             CHECKED["survey"] += 1
             assert body["responses"] == len(stored), (body, sorted(stored))
             assert body["status"] == survey.status, body
+            assert (body["released_at"] is not None) == (survey.released is not None), body
         elif label in (
             "GET /v1/surveys/{survey_id}/responses",
             "GET /v1/surveys/{survey_id}/scores",
@@ -387,12 +438,13 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
             assert set(listed) <= stored, f"{label} lists {set(listed) - stored} (erased?)"
             if body["offset"] == 0 and body["limit"] >= len(stored):
                 assert set(listed) == stored, (label, listed, sorted(stored))
-        elif label == "GET /v1/surveys/{survey_id}/reliability":
+        elif label == RELIABILITY:
             CHECKED["reliability"] += 1
-            assert body["n"] == len(stored), (body["n"], sorted(stored))
-            assert body["n"] >= 2, body  # fewer is a 422
+            assert body["n"] == len(released), (body["n"], sorted(released))
+            assert body["n"] >= FLOOR, body  # fewer is a 422
         elif label == REPORT:
-            self.check_report(stored, _overall(body), body["min_group_size"], bool(body["by"]))
+            self.check_report(released, _overall(body), body["min_group_size"],
+                              bool(body["by"]))
 
     def check_report_csv(self, stored: set[str], case: Any, text: str) -> None:
         query = case.query or {}
@@ -461,7 +513,8 @@ def test_surveys_responses_reports_statefully(stateful_target: str) -> None:
     # ...a good share of the batches the model judged were stored...
     assert 4 * SEEN[(SUBMIT, 201)] >= checked["submission"], (checked, seen)
     # ...and every invariant was exercised, a visible report count included.
-    invariants = ["submission", "invalid batch", "survey", "listing", "reliability", "erase"]
+    invariants = ["submission", "invalid batch", "survey", "listing", "erase",
+                  "open survey: no statistics"]
     for invariant in [*invariants, "report", "report n", "empty report"]:
         assert checked.get(invariant, 0) >= 1, (invariant, checked, seen)
     with httpx.Client(base_url=stateful_target) as http:

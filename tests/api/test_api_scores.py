@@ -1,4 +1,5 @@
-"""Scores and reliability are the library's, computed from the stored answers."""
+"""Scores and reliability are the library's, computed from the stored answers; every
+per-respondent score read needs the scope responses:read."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pingouin
 import pytest
-from api_helpers import create_survey, mes_rows
+from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 
 import mes
@@ -51,12 +52,58 @@ def test_scores_equal_mes_score_of_the_submitted_answers(
     assert got[5]["scores"]["climate_for_positive_change"]["answered"] == 4
 
 
+SCORE_READS = [
+    ("scores", {}),
+    ("scores", {"Accept": "text/csv"}),
+    ("scores", {"Accept": "application/x-ndjson"}),
+    ("scores", {"Accept": "application/fhir+json"}),
+    ("scores?attributes=true", {}),
+    ("scores.csv", {}),
+    ("scores.csv?attributes=true", {}),
+    ("scores.jsonl", {}),
+    ("scores.fhir", {}),
+]
+"""Every per-respondent score read: the JSON pages, the three formats by Accept, the
+three export routes, with and without attributes."""
+
+
+def test_scores_need_responses_read_and_reports_read_alone_is_refused(
+    client: TestClient[Any], make_key: Any, admin: dict[str, str]
+) -> None:
+    """Individual scores are personal data: a reports:read key (aggregates only) gets a
+    403 naming responses:read on every score route and format, before any row is read;
+    a responses:read key alone reads them all."""
+    survey = create_survey(client, admin)
+    stored = client.post(
+        f"/v1/surveys/{survey}/responses",
+        json={"responses": mes_rows(3, seed=2, site="North")},
+        headers=admin,
+    )
+    assert stored.status_code == 201, stored.text
+    reports_only = bearer(make_key("reports:read"))
+    responses_only = bearer(make_key("responses:read"))
+    for path, accept in SCORE_READS:
+        refused = client.get(f"/v1/surveys/{survey}/{path}", headers={**reports_only, **accept})
+        assert refused.status_code == 403, (path, accept, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        problem = refused.json()
+        assert problem["status"] == 403
+        assert "responses:read" in problem["detail"], (path, accept, problem)
+        assert "r00000" not in refused.text
+        allowed = client.get(
+            f"/v1/surveys/{survey}/{path}", headers={**responses_only, **accept}
+        )
+        assert allowed.status_code == 200, (path, accept, allowed.text)
+        assert "r00000" in allowed.text
+
+
 def test_reliability_matches_cronbachs_alpha(
     client: TestClient[Any], admin: dict[str, str]
 ) -> None:
     survey = create_survey(client, admin)
     rows = mes_rows(300, seed=3)
     client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    close_survey(client, admin, survey)
     response = client.get(f"/v1/surveys/{survey}/reliability", headers=admin)
     assert response.status_code == 200, response.text
     report = response.json()
@@ -73,11 +120,20 @@ def test_reliability_matches_cronbachs_alpha(
         assert stats["items"][items[0]]["mean"] == pytest.approx(frame[items[0]].mean())
 
 
-def test_reliability_needs_two_respondents(client: TestClient[Any], admin: dict[str, str]) -> None:
+def test_reliability_waits_for_the_close_and_needs_the_threshold(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    """Item means and correlations are sums over every respondent: read before and after
+    one response, they give it away. So reliability is released with the reports, after
+    fieldwork, and only with at least MES_MIN_GROUP_SIZE respondents."""
     survey = create_survey(client, admin)
+    client.post(f"/v1/surveys/{survey}/responses", json={"responses": mes_rows(9)},
+                headers=admin)
+    assert client.get(f"/v1/surveys/{survey}/reliability", headers=admin).status_code == 409
+    close_survey(client, admin, survey)
     response = client.get(f"/v1/surveys/{survey}/reliability", headers=admin)
     assert response.status_code == 422
-    assert "at least 2" in response.json()["detail"]
+    assert "at least 10 respondents" in response.json()["detail"]
 
 
 def test_stateless_score_stores_nothing(client: TestClient[Any], admin: dict[str, str]) -> None:
@@ -112,6 +168,7 @@ def test_reliability_report_is_the_librarys_full_report(
     survey = create_survey(client, admin)
     rows = mes_rows(60, seed=4)
     client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    close_survey(client, admin, survey)
     report = client.get(f"/v1/surveys/{survey}/reliability", headers=admin).json()
     assert report["method"] == "mes.reliability"
     index = report["scales"]["index"]
@@ -127,6 +184,7 @@ def test_reliability_alpha_equals_pingouin_on_the_stored_answers(
     rows = mes_rows(80, seed=5)
     rows[0]["answers"].pop("mes03")  # pairwise covariances, as psych::alpha
     client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    close_survey(client, admin, survey)
     report = client.get(f"/v1/surveys/{survey}/reliability", headers=admin).json()
     frame = _frame(rows)
     inst = mes.load_instrument("mes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from api_helpers import bearer, mes_rows
+from api_helpers import bearer, close_survey, mes_rows
 
 
 def test_serve_round_trip(live_server: str, make_key: Any) -> None:
@@ -18,7 +18,9 @@ def test_serve_round_trip(live_server: str, make_key: Any) -> None:
         batch = http.post(f"/v1/surveys/{sid}/responses", json={"responses": mes_rows(200)})
         assert batch.status_code == 201
         assert batch.json()["accepted"] == 200
-        scores = http.get(f"/v1/surveys/{sid}/scores", params={"limit": 5}).json()
+        close_survey(http, {}, sid)  # the client carries the key (surveys:write)
+        reader = bearer(make_key("responses:read"))  # per-respondent scores: responses:read
+        scores = http.get(f"/v1/surveys/{sid}/scores", params={"limit": 5}, headers=reader).json()
         assert scores["total"] == 200
         assert len(scores["items"]) == 5
         assert scores["items"][0]["scores"]["index"]["score"] is not None

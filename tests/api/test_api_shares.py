@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from api_helpers import bearer, create_survey, mes_rows
+from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 from pydantic import SecretStr
 
@@ -29,6 +29,7 @@ def _survey(client: TestClient[Any], headers: dict[str, str], sizes: dict[str, i
     response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows},
                            headers=headers)
     assert response.status_code == 201, response.text
+    close_survey(client, headers, survey)
     return survey
 
 

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-from api_helpers import create_survey, mes_rows, same_up_to_summation_order
+from api_helpers import close_survey, create_survey, mes_rows, same_up_to_summation_order
 from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -75,7 +75,10 @@ def test_packed_answers_are_item_order_values_with_codes_resolved(
 def test_rows_without_packed_answers_read_the_same(
     client: TestClient[Any], admin: dict[str, str], database_url: str
 ) -> None:
-    sid = create_survey(client, admin)
+    # Two surveys of the same rows: one stays packed, the other has half its rows
+    # unpacked before its reports are released (read once, after closing).
+    packed, sid = (create_survey(client, admin, reporting_plan=[["site", "grade"]])
+                   for _ in range(2))
     rows = mes_rows(80, seed=7)
     for i, row in enumerate(rows):
         row["attributes"] = {
@@ -83,13 +86,18 @@ def test_rows_without_packed_answers_read_the_same(
             "grade": ["FY1", "ST3"][i % 3 == 0],
         }
         row["answers"]["mes05"] = ["SD", "D", "N", "A", "SA", None][i % 6]
-    _submit(client, admin, sid, rows)
-    urls = [
-        f"/v1/surveys/{sid}/report?by=site,grade",
-        f"/v1/surveys/{sid}/scores?limit=80&attributes=true",
-        f"/v1/surveys/{sid}/reliability",
-    ]
-    before = [client.get(url, headers=admin).json() for url in urls]
+    for survey in (packed, sid):
+        _submit(client, admin, survey, rows)
+        close_survey(client, admin, survey)
+
+    def urls(survey: str) -> list[str]:
+        return [f"/v1/surveys/{survey}/report?by=site,grade",
+                f"/v1/surveys/{survey}/scores?limit=80&attributes=true",
+                f"/v1/surveys/{survey}/reliability"]
+
+    before = [client.get(url, headers=admin).json() for url in urls(packed)]
+    for body in before[1:]:
+        body["survey"] = sid
     # What a database upgraded from before migration 0004 holds: half the rows unpacked.
     _sql(
         database_url,
@@ -106,7 +114,7 @@ def test_rows_without_packed_answers_read_the_same(
     # the survey's answers_version, so without this the reports would come from the cache.
     answer_cache.clear()
     misses = answer_cache.misses
-    after = [client.get(url, headers=admin).json() for url in urls]
+    after = [client.get(url, headers=admin).json() for url in urls(sid)]
     assert answer_cache.misses > misses  # read from the database, unpacked rows included
     # Equal up to summation order: the database may return the rows in another order now.
     assert same_up_to_summation_order(after, before)

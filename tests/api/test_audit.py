@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlparse
 
-from api_helpers import bearer, create_survey, mes_rows
+from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 
 
@@ -26,6 +26,7 @@ def _survey(client: TestClient[Any], headers: dict[str, str], n: int = 30) -> st
         f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=headers
     )
     assert response.status_code == 201, response.text
+    close_survey(client, headers, survey)
     return survey
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from api_helpers import bearer, create_survey, mes_rows
+from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -334,7 +334,7 @@ def test_bad_submissions_are_named_problems_and_write_nothing(
             "/v1/surveys/{sid}/report?by=..%2F..%2Fetc%2Fpasswd",
             None,
             422,
-            ("unknown attribute",),
+            ("not in this survey's reporting plan",),
         ),
         ("POST", "/v1/surveys", {"title": "", "instrument": "mes"}, 422, ("title",)),
         ("POST", "/v1/surveys", {"title": "x" * 100_000, "instrument": "mes"}, 422, ("title",)),
@@ -367,6 +367,7 @@ def test_hostile_ids_and_bodies_on_other_routes(
         ).status_code
         == 201
     )
+    close_survey(client, admin, sid)  # its report can be read; erasures still work
     surveys_before = client.get("/v1/surveys", headers=admin).json()["total"]
     if isinstance(body, dict) and isinstance(body.get("instrument"), str):
         body = {**body, "instrument": body["instrument"].replace("{repo}", str(REPO_ROOT))}
@@ -415,6 +416,7 @@ def test_injection_strings_are_stored_verbatim_and_escaped_in_html(
     assert after["total"] == len(rows) - 1
     assert target not in {item["respondent"] for item in after["items"]}
 
+    close_survey(client, admin, sid)
     html = client.get(f"/v1/surveys/{sid}/report.html", params={"by": "site"}, headers=admin)
     assert html.status_code == 200, html.text
     for raw in ("<script>alert('mes')</script>", "<img src=x onerror=alert(1)>"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from api_helpers import create_survey, mes_rows
+from api_helpers import close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -24,6 +24,7 @@ def _survey(client: TestClient[Any], headers: dict[str, str]) -> str:
         f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=headers
     )
     assert response.status_code == 201, response.text
+    close_survey(client, headers, survey)
     return survey
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from api_helpers import wait_until_serving
+from api_helpers import close_survey, wait_until_serving
 
 from api.auth.keys import create_key
 from api.cli import _run_in_session
@@ -175,6 +175,19 @@ def test_no_secret_reaches_the_log(own_database: Database, level: str, tmp_path:
             # 404: an unknown survey.
             assert http.get(f"/v1/surveys/{uuid.uuid4()}/report").status_code == 404
 
+            # 500: the database refuses the batch (its table is gone); SQL errors quote
+            # their parameters unless told not to.
+            own_database.execute("ALTER TABLE survey_response RENAME TO survey_response_away")
+            broken = http.post(
+                f"/v1/surveys/{survey}/responses", json=_rows(RESPONDENT_500, ATTRIBUTE_500)
+            )
+            assert broken.status_code == 500, broken.text
+            error_ids.append(broken.json()["error_id"])
+            own_database.execute("ALTER TABLE survey_response_away RENAME TO survey_response")
+
+            # Fieldwork closed: the survey's reports and share links can be read (a closed
+            # survey refuses new batches, so the failed batch above came first).
+            close_survey(http, {}, survey)
             report = http.get(f"/v1/surveys/{survey}/report.html?by=unit")
             assert report.status_code == 200, report.text
             shared = http.post(
@@ -187,16 +200,6 @@ def test_no_secret_reaches_the_log(own_database: Database, level: str, tmp_path:
 
             erased = http.delete(f"/v1/surveys/{survey}/responses/{RESPONDENT}")
             assert erased.status_code == 204, erased.text
-
-            # 500: the database refuses the batch (its table is gone); SQL errors quote
-            # their parameters unless told not to.
-            own_database.execute("ALTER TABLE survey_response RENAME TO survey_response_away")
-            broken = http.post(
-                f"/v1/surveys/{survey}/responses", json=_rows(RESPONDENT_500, ATTRIBUTE_500)
-            )
-            assert broken.status_code == 500, broken.text
-            error_ids.append(broken.json()["error_id"])
-            own_database.execute("ALTER TABLE survey_response_away RENAME TO survey_response")
 
             # 500: a report whose audit entry cannot be written is refused, not served.
             assert http.get(f"/v1/surveys/{survey}/report?by=unit").status_code == 200

@@ -81,3 +81,26 @@ def test_errors_exit_with_a_message(tmp_path: Path, capsys) -> None:
     bad.write_text("\n".join(text) + "\n")
     assert main(["report", str(bad), "-i", "mes", "--by", "grade"]) == 1
     assert "line 4" in capsys.readouterr().err
+
+
+def test_a_plan_protects_the_report_with_every_breakdown_it_lists(
+    tmp_path: Path, capsys
+) -> None:
+    """`--by site` alone may show what, read with `--by site,grade`, gives a small group
+    away; with `--plan` the report is protected together with every breakdown listed."""
+    path, _ = _write(tmp_path)
+    published = {}
+    for by in ("site", "site,grade", "grade"):
+        assert main(["report", str(path), "-i", "mes", "--by", by, "--json",
+                     "--plan", "site,grade;grade"]) == 0
+        for g in json.loads(capsys.readouterr().out)["groups"]:
+            if g["n"] is not None:
+                published[tuple(sorted(g["group"].items()))] = g["n"]
+    # No published group differs from a published subgroup of it by 1..9 respondents.
+    for key, n in published.items():
+        for other, m in published.items():
+            if set(key) < set(other):
+                assert not 0 < n - m < 10, (key, other)
+    assert main(["report", str(path), "-i", "mes", "--by", "grade,site",
+                 "--plan", "site,grade"]) == 2
+    assert "not in the reporting plan" in capsys.readouterr().err

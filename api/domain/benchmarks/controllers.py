@@ -9,7 +9,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.auth.guards import requires
-from api.domain.benchmarks.dependencies import BENCHMARK_DEPENDENCIES
 from api.domain.benchmarks.schemas import NormTableCreate, NormTableRead
 from api.domain.benchmarks.services import BenchmarkService
 from api.errors import problem_responses
@@ -22,7 +21,6 @@ class NormTableController(Controller):
 
     path = "/norm-tables"
     tags = ["benchmarks"]  # noqa: RUF012
-    dependencies = BENCHMARK_DEPENDENCIES
 
     @post(
         "/",

@@ -18,15 +18,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import mes
 from api.db.models import NormTable, Survey
 from api.domain.benchmarks.schemas import NormTableCreate, NormTableRead
 from api.domain.instruments.services import InstrumentService
-from api.domain.responses.storage import stored_answers
+from api.domain.reports.releases import ReleaseService
 from api.errors import FieldError, ProblemError
 from mes.groups import ComparisonSet, benchmark_report
 from mes.groups.benchmarks import MIN_ORGANISATIONS, BenchmarkError
@@ -40,10 +38,11 @@ STORED = "stored"
 class BenchmarkService:
     """Norm tables and comparison sets of one tenant."""
 
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, floor: int) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-        self.floor = floor
+    def __init__(self, releases: ReleaseService) -> None:
+        self.releases = releases
+        self.session: AsyncSession = releases.session
+        self.tenant_id = releases.tenant_id
+        self.floor = releases.floor
 
     # ----- norm tables ------------------------------------------------------------------
 
@@ -154,38 +153,29 @@ class BenchmarkService:
         )
 
     async def stored(self, survey: Survey) -> ComparisonSet:
-        """The overall means of the tenant's surveys of the same instrument id and version.
+        """The overall means of the tenant's closed surveys of the same instrument id and
+        version, each from its release (released now if it was not yet: its overall mean
+        is published as part of this comparison set, so it must not change afterwards).
 
-        The survey being benchmarked is in the set under its id; benchmarks
-        leave it out (``exclude``).
+        Open surveys are left out: their means would move with every response. The
+        survey being benchmarked is in the set under its id; benchmarks leave it out
+        (``exclude``).
         """
-        inst = await InstrumentService(self.session, self.tenant_id).get(
-            survey.instrument_id, survey.instrument_version
-        )
-        instrument = inst[0]
         surveys = list(
             await self.session.scalars(
                 select(Survey).where(
                     Survey.tenant_id == self.tenant_id,
                     Survey.instrument_id == survey.instrument_id,
                     Survey.instrument_version == survey.instrument_version,
+                    Survey.status == "closed",
                 )
             )
         )
         means: dict[str, dict[str, float]] = {}
         for other in surveys:
-            if other.response_count < self.floor:
-                continue
-            stored = await stored_answers(self.session, other, instrument, respondents=False)
-            with np.errstate(all="ignore"):
-                report = mes.summarise(
-                    instrument,
-                    stored.values,
-                    min_group_size=self.floor,
-                    errors="missing",
-                )
-            overall = report.overall
-            if overall.suppressed:
+            release = await self.releases.release(other)
+            overall = self.releases.report(release, [], self.floor).overall
+            if overall.suppressed or not overall.n:
                 continue
             means[str(other.id)] = {
                 s: float(c.mean) for s, c in overall.scales.items() if c.mean is not None

@@ -10,7 +10,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from api.auth.guards import requires
-from api.domain.benchmarks.dependencies import BENCHMARK_DEPENDENCIES
 from api.domain.reports.html import html_response
 from api.domain.reports.services import ReportOptions, ReportService, SurveyReport, parse_by
 from api.errors import FieldError, ProblemError, problem_responses
@@ -22,7 +21,8 @@ By = Annotated[
     QueryParameter(
         max_length=500,
         description="Attributes to group by, outermost first, comma-separated "
-        "(e.g. specialty,grade). Default: overall only.",
+        "(e.g. specialty,grade): a breakdown of the survey's reporting plan, or a prefix "
+        "of one (422 lists them otherwise). Default: overall only.",
     ),
 ]
 MinGroupSize = Annotated[
@@ -87,7 +87,6 @@ class ReportController(Controller):
 
     path = "/surveys/{survey_id:uuid}"
     tags = ["reports"]  # noqa: RUF012
-    dependencies = BENCHMARK_DEPENDENCIES
 
     @get(
         "/report",
@@ -95,7 +94,7 @@ class ReportController(Controller):
         operation_id="getReport",
         opt={"audit": "report"},
         summary="Group report (JSON; CSV or HTML by Accept or the .csv/.html paths)",
-        responses=problem_responses(401, 403, 404, 429),
+        responses=problem_responses(401, 403, 404, 409, 429),
     )
     async def get_report(
         self,
@@ -109,8 +108,13 @@ class ReportController(Controller):
     ) -> Response[Any]:
         """Per group and scale: n, mean, SD, SE, CI, percent, favourable share.
 
-        Groups below the suppression threshold show no statistics and no exact
-        n. ``Accept: text/csv`` or ``text/html`` selects the other formats.
+        Served from the survey's release: 409 while the survey is open; the first
+        read after closing releases every report of the reporting plan, protected
+        together, and every read after that shows the same figures. Hidden groups
+        and cells have no statistics and no exact n, and say why
+        (``suppressed_reason``: ``too_few_responses`` or ``protects_another_group``;
+        ``note`` in words). ``Accept: text/csv`` or ``text/html`` selects the other
+        formats.
         With ``previous`` the JSON gains ``change``; with ``benchmark`` it gains
         ``benchmarks: {comparison, items}``. The CSV holds the group rows only.
         """
@@ -136,7 +140,7 @@ class ReportController(Controller):
         opt={"audit": "report.csv"},
         summary="Group report as CSV (one row per group and scale)",
         media_type="text/csv",
-        responses=problem_responses(401, 403, 404, 429),
+        responses=problem_responses(401, 403, 404, 409, 429),
     )
     async def get_report_csv(
         self,
@@ -156,7 +160,7 @@ class ReportController(Controller):
         opt={"audit": "report.html"},
         summary="Group report as a standalone HTML page with charts",
         media_type=MediaType.HTML,
-        responses=problem_responses(401, 403, 404, 429),
+        responses=problem_responses(401, 403, 404, 409, 429),
     )
     async def get_report_html(
         self,
@@ -180,7 +184,7 @@ class ReportController(Controller):
         operation_id="compareSurveys",
         opt={"audit": "compare"},
         summary="Change from another survey (the earlier wave) to this one, by group",
-        responses=problem_responses(401, 403, 404, 429),
+        responses=problem_responses(401, 403, 404, 409, 429),
     )
     async def compare(
         self,
@@ -217,7 +221,7 @@ class ReportController(Controller):
         operation_id="getBenchmarks",
         opt={"audit": "benchmarks"},
         summary="Percentile ranks and bands of the survey's groups within a comparison set",
-        responses=problem_responses(401, 403, 404, 429),
+        responses=problem_responses(401, 403, 404, 409, 429),
     )
     async def get_benchmarks(
         self,

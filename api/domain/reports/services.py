@@ -1,11 +1,12 @@
-"""Group reports of a survey through :func:`mes.summarise`, small groups suppressed.
+"""Group reports of a survey, served from its release, and comparisons and benchmarks.
 
-The suppression threshold is the service's ``MES_MIN_GROUP_SIZE``; a request
-may raise it but never lower it, so that no endpoint shows a group smaller
-than the configured minimum.
+Every group statistic comes from the survey's release (:mod:`api.domain.reports.releases`):
+computed once after fieldwork closed, every breakdown of the reporting plan protected
+together. The suppression threshold is the service's ``MES_MIN_GROUP_SIZE``; a request
+may raise it (the released report then hides more, never less) but never lower it.
 
-The service also compares two waves (:func:`mes.compare_waves`) and places a
-report's groups within a comparison set (:func:`mes.groups.benchmark_report`);
+The service also compares two released waves (:func:`mes.groups.compare_reports`) and
+places a report's groups within a comparison set (:func:`mes.groups.benchmark_report`);
 the comparison sets come from :mod:`api.domain.benchmarks`.
 """
 
@@ -15,18 +16,16 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 import mes
 from api.db.models import Survey
-from api.domain.responses.services import ResponseService
+from api.domain.reports.releases import ReleaseService
 from api.errors import FieldError, ProblemError
+from mes.groups import compare_reports
 
 if TYPE_CHECKING:
     from api.domain.benchmarks.services import BenchmarkService
 
-__all__ = ["LoadedSurvey", "ReportOptions", "ReportService", "SurveyReport", "parse_by"]
+__all__ = ["ReportOptions", "ReportService", "SurveyReport", "parse_by"]
 
 
 def parse_by(by: str | None) -> list[str]:
@@ -74,27 +73,16 @@ class SurveyReport:
         return out
 
 
-@dataclass(frozen=True)
-class LoadedSurvey:
-    """A survey's stored answers as the library takes them."""
-
-    survey: Survey
-    instrument: mes.Instrument
-    answers: np.ndarray  # (respondents x items) validated answers, NaN = missing
-    attributes: pd.DataFrame
-    n: int
-
-
 class ReportService:
     """Group reports of one tenant's surveys."""
 
     def __init__(
         self,
-        responses: ResponseService,
+        releases: ReleaseService,
         floor: int,
         benchmarks: BenchmarkService | None = None,
     ) -> None:
-        self.responses = responses
+        self.releases = releases
         self.floor = floor
         self.benchmarks = benchmarks
 
@@ -117,27 +105,6 @@ class ReportService:
             )
         return threshold
 
-    async def load(self, survey_id: uuid.UUID, by: list[str], *, what: str = "") -> LoadedSurvey:
-        """A survey's answers and the ``by`` attributes (404 unknown survey, 422 unknown attr)."""
-        survey = await self.responses.surveys.get_model(survey_id)
-        instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.stored(survey, instrument)
-        known = sorted(set(survey.declared_attributes or {}) | set(stored.attribute_names()))
-        unknown = [b for b in by if b not in known]
-        if unknown:
-            raise ProblemError(
-                422,
-                f"unknown attribute(s) {', '.join(unknown)} in by; {what or 'this survey'}'s "
-                f"attributes: {', '.join(known) or 'none'}",
-                errors=[
-                    FieldError(field="query.by", value=b, message="unknown attribute.")
-                    for b in unknown
-                ],
-            )
-        return LoadedSurvey(
-            survey, instrument, stored.values, stored.attribute_frame(by), len(stored)
-        )
-
     async def report(
         self,
         survey_id: uuid.UUID,
@@ -145,7 +112,7 @@ class ReportService:
         min_group_size: int | None,
         options: ReportOptions | None = None,
     ) -> SurveyReport:
-        """Summarise the stored responses by the given attributes.
+        """The released report of one breakdown of the survey's plan.
 
         With ``options.previous`` the change since that survey is added; with
         ``options.benchmark`` the groups are placed within that comparison set.
@@ -153,42 +120,32 @@ class ReportService:
         Raises
         ------
         ProblemError
-            404 unknown survey (or previous survey, or norm table); 422 unknown
-            attribute, a threshold below the floor, another instrument, or too
-            few organisations to benchmark against.
+            404 unknown survey (or previous survey, or norm table); 409 a survey still
+            open; 422 a breakdown outside the plan, a threshold below the floor,
+            another instrument, or too few organisations to benchmark against.
         """
         options = options or ReportOptions()
         threshold = self.threshold(min_group_size)
-        loaded = await self.load(survey_id, by)
-        try:
-            with np.errstate(all="ignore"):
-                report = mes.summarise(
-                    loaded.instrument,
-                    loaded.answers,
-                    loaded.attributes,
-                    by=by,
-                    min_group_size=threshold,
-                    errors="missing",
-                )
-        except mes.MesError as exc:
-            raise ProblemError(422, str(exc)) from None
-        reliability = None
-        if options.reliability and loaded.n >= max(2, threshold):
-            with np.errstate(all="ignore"):
-                reliability = mes.reliability(loaded.instrument, loaded.answers, errors="missing")
+        survey = await self.releases.surveys.get_model(survey_id)
+        release = await self.releases.release(survey)
+        report = self.releases.report(release, by, threshold)
+        instrument = await self.releases.surveys.instrument_of(survey)
+        reliability = (self.releases.reliability(release)
+                       if options.reliability and release.respondents >= threshold else None)
         change = None
         if options.previous is not None:
-            change, _ = await self._compare(options.previous, loaded, by, threshold, "previous")
+            change, _ = await self._compare(options.previous, survey, report, by, threshold,
+                                            "query.previous")
         benchmarks, comparison = None, None
         if options.benchmark is not None:
             if self.benchmarks is None:  # pragma: no cover - wired in every controller
                 raise ProblemError(501, "benchmarks are not available here")
-            comparison_set = await self.benchmarks.comparison_set(loaded.survey, options.benchmark)
+            comparison_set = await self.benchmarks.comparison_set(survey, options.benchmark)
             benchmarks = self.benchmarks.place(report, comparison_set, exclude=str(survey_id))
             comparison = self.benchmarks.describe(comparison_set, exclude=str(survey_id))
         return SurveyReport(
-            loaded.survey.title,
-            loaded.instrument,
+            survey.title,
+            instrument,
             report,
             reliability,
             change=change,
@@ -206,15 +163,18 @@ class ReportService:
         (WaveComparison, this survey, the other survey)
         """
         threshold = self.threshold(min_group_size)
-        loaded = await self.load(survey_id, by)
-        comparison, before = await self._compare(other_id, loaded, by, threshold, "other_id")
-        return comparison, loaded.survey, before
+        survey = await self.releases.surveys.get_model(survey_id)
+        report = self.releases.report(await self.releases.release(survey), by, threshold)
+        comparison, before = await self._compare(other_id, survey, report, by, threshold,
+                                                 "path.other_id")
+        return comparison, survey, before
 
     async def _compare(
-        self, other_id: uuid.UUID, after: LoadedSurvey, by: list[str], threshold: int, name: str
+        self, other_id: uuid.UUID, after: Survey, report: mes.GroupReport, by: list[str],
+        threshold: int, field: str,
     ) -> tuple[Any, Survey]:
-        before_survey = await self.responses.surveys.get_model(other_id)
-        a = after.survey
+        before_survey = await self.releases.surveys.get_model(other_id)
+        a = after
         if (before_survey.instrument_id, before_survey.instrument_version) != (
             a.instrument_id,
             a.instrument_version,
@@ -226,26 +186,14 @@ class ReportService:
                 f"{before_survey.instrument_version}: waves can only be compared on the same "
                 "instrument id and version",
                 errors=[
-                    FieldError(
-                        field=f"{'query' if name == 'previous' else 'path'}.{name}",
-                        value=str(other_id),
-                        message="another instrument or version.",
-                    )
+                    FieldError(field=field, value=str(other_id),
+                               message="another instrument or version.")
                 ],
             )
-        before = await self.load(other_id, by, what=f"survey {other_id}")
+        release = await self.releases.release(before_survey)
+        before = self.releases.report(release, by, threshold, field=field)
         try:
-            with np.errstate(all="ignore"):
-                comparison = mes.compare_waves(
-                    after.instrument,
-                    before.answers,
-                    after.answers,
-                    by,
-                    attributes_before=before.attributes,
-                    attributes_after=after.attributes,
-                    min_group_size=threshold,
-                    errors="missing",
-                )
+            comparison = compare_reports(before, report)
         except mes.MesError as exc:
             raise ProblemError(422, str(exc)) from None
-        return comparison, before.survey
+        return comparison, before_survey

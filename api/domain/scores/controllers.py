@@ -1,4 +1,8 @@
-"""Scores, reliability and stateless scoring."""
+"""Scores, reliability and stateless scoring.
+
+Each respondent's scores are personal data: every route that reads them, in every
+format, needs the scope ``responses:read``; ``reports:read`` alone is refused (403).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth import Principal
 from api.auth.guards import any_key, requires
 from api.domain.pagination import Limit, Offset
 from api.domain.responses.exports import (
@@ -25,7 +28,6 @@ from api.domain.responses.exports import (
 from api.domain.scores.exports import (
     IncludeAttributes,
     ScoreExportOperation,
-    check_attribute_access,
     scores_csv,
     scores_fhir,
     scores_jsonl,
@@ -36,6 +38,12 @@ from api.errors import ProblemError, problem_responses
 
 __all__ = ["ScoreController"]
 
+_PERSONAL_DATA = (
+    "Each respondent's scores are personal data: needs the scope responses:read "
+    "(a key with reports:read alone gets 403)."
+)
+"""The OpenAPI description of every route that reads per-respondent scores."""
+
 
 class ScoreController(Controller):
     """Read scores and reliability of stored responses; score without storing."""
@@ -44,8 +52,9 @@ class ScoreController(Controller):
 
     @get(
         "/surveys/{survey_id:uuid}/scores",
-        guards=[requires("reports:read")],
+        guards=[requires("responses:read")],
         operation_id="listScores",
+        description=_PERSONAL_DATA,
         opt={"audit": "scores"},
         operation_class=ScoreExportOperation,
         summary="Per-respondent scale scores (JSON pages; every row as CSV, JSON Lines or "
@@ -56,7 +65,6 @@ class ScoreController(Controller):
         self,
         request: Request[Any, Any, Any],
         scoring_service: NamedDependency[ScoringService],
-        principal: NamedDependency[Principal],
         survey_id: FromPath[uuid.UUID],
         limit: Limit = 100,
         offset: Offset = 0,
@@ -64,12 +72,12 @@ class ScoreController(Controller):
     ) -> Response[ScorePage]:
         """Each respondent's score, percent and answered count on every scale.
 
-        ``Accept: text/csv``, ``application/x-ndjson`` or ``application/fhir+json``
-        streams every respondent instead (``limit`` and ``offset`` apply to JSON
-        pages only), as the ``scores.csv``, ``scores.jsonl`` and ``scores.fhir``
-        routes do.
+        Needs the scope ``responses:read`` in every format: these are personal data
+        (group results without it: ``GET /v1/surveys/{id}/report``). ``Accept:
+        text/csv``, ``application/x-ndjson`` or ``application/fhir+json`` streams every
+        respondent instead (``limit`` and ``offset`` apply to JSON pages only), as the
+        ``scores.csv``, ``scores.jsonl`` and ``scores.fhir`` routes do.
         """
-        check_attribute_access(principal, attributes)
         wanted = export_format(request, fhir=True)
         if wanted != "json":
             stream = await _export(scoring_service, survey_id, wanted, attributes)
@@ -81,8 +89,9 @@ class ScoreController(Controller):
 
     @get(
         "/surveys/{survey_id:uuid}/scores.csv",
-        guards=[requires("reports:read")],
+        guards=[requires("responses:read")],
         operation_id="exportScoresCsv",
+        description=_PERSONAL_DATA,
         opt={"audit": "scores.csv"},
         response_description="Every respondent, streamed: header row, then one row each (CRLF).",
         summary="Every respondent's scores as CSV (the columns of `mes score`)",
@@ -92,21 +101,20 @@ class ScoreController(Controller):
     async def export_scores_csv(
         self,
         scoring_service: NamedDependency[ScoringService],
-        principal: NamedDependency[Principal],
         survey_id: FromPath[uuid.UUID],
         attributes: IncludeAttributes = False,
     ) -> Stream:
         """``respondent``, then ``<scale>``, ``<scale>_pct``, ``<scale>_answered`` per
         scale; an unscorable scale is an empty cell. Attribute columns (sorted) only
-        with ``attributes=true``.
+        with ``attributes=true``. Needs the scope ``responses:read``.
         """
-        check_attribute_access(principal, attributes)
         return await _export(scoring_service, survey_id, "csv", attributes)
 
     @get(
         "/surveys/{survey_id:uuid}/scores.jsonl",
-        guards=[requires("reports:read")],
+        guards=[requires("responses:read")],
         operation_id="exportScoresJsonLines",
+        description=_PERSONAL_DATA,
         opt={"audit": "scores.jsonl"},
         response_description="Every respondent, streamed: one JSON page item per line.",
         summary="Every respondent's scores as JSON Lines",
@@ -116,18 +124,17 @@ class ScoreController(Controller):
     async def export_scores_jsonl(
         self,
         scoring_service: NamedDependency[ScoringService],
-        principal: NamedDependency[Principal],
         survey_id: FromPath[uuid.UUID],
         attributes: IncludeAttributes = False,
     ) -> Stream:
-        """One JSON page item per line."""
-        check_attribute_access(principal, attributes)
+        """One JSON page item per line. Needs the scope ``responses:read``."""
         return await _export(scoring_service, survey_id, "jsonl", attributes)
 
     @get(
         "/surveys/{survey_id:uuid}/scores.fhir",
-        guards=[requires("reports:read")],
+        guards=[requires("responses:read")],
         operation_id="exportScoresFhir",
+        description=_PERSONAL_DATA,
         opt={"audit": "scores.fhir"},
         response_description="A FHIR R4 Bundle (collection) of Observations, streamed.",
         summary="Every respondent's scores as a FHIR R4 Bundle of Observations",
@@ -140,6 +147,7 @@ class ScoreController(Controller):
         """One Observation per respondent and scale: ``code`` the scale, ``subject``
         the respondent's identifier, ``valueQuantity`` the score, components for
         the percent and the items answered; ``dataAbsentReason`` when unscorable.
+        Needs the scope ``responses:read``.
         """
         return await _export(scoring_service, survey_id, "fhir", False)
 
@@ -148,13 +156,15 @@ class ScoreController(Controller):
         guards=[requires("reports:read")],
         operation_id="getReliability",
         opt={"audit": "reliability"},
-        summary="Internal consistency of each scale",
-        responses=problem_responses(401, 403, 404, 422, 429),
+        summary="Internal consistency of each scale (released once the survey is closed)",
+        responses=problem_responses(401, 403, 404, 409, 422, 429),
     )
     async def get_reliability(
         self, scoring_service: NamedDependency[ScoringService], survey_id: FromPath[uuid.UUID]
     ) -> ReliabilityReport:
-        """Cronbach's alpha and item statistics of every scale (``mes.reliability``)."""
+        """Cronbach's alpha and item statistics of every scale (``mes.reliability``),
+        from the survey's release: 409 while the survey is open, 422 with fewer than
+        ``MES_MIN_GROUP_SIZE`` respondents."""
         return await scoring_service.survey_reliability(survey_id)
 
     @post(

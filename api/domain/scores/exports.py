@@ -7,14 +7,14 @@ precision. JSON Lines: one item of the JSON page per line. FHIR: a Bundle of
 Observations, one per respondent and scale (:func:`scores_fhir`), never with
 attributes.
 
-Attributes
-----------
-A respondent's attributes (site, specialty, grade ...) next to their scores
-are personal data: with them, a ``reports:read`` key could average the scores
-of a group of two and undo the small-group suppression of the reports. They are
-left out unless asked for (``attributes=true``), and asking needs the
-``responses:read`` scope too, which already reads every respondent's attributes
-and answers, so the export discloses nothing the key could not read anyway.
+Access
+------
+Every score route needs the scope ``responses:read``: individual scores are
+personal data (next to attributes such as site or grade they would undo the
+small-group suppression of the reports), so a ``reports:read`` key, which reads
+aggregates only, is refused. Attributes are left out unless asked for
+(``attributes=true``); asking needs no second check, since a ``responses:read``
+key already reads every respondent's attributes and answers.
 
 The whole survey is scored before the first byte (median or mean imputation is
 defined on all of its data); only the writing is streamed.
@@ -33,7 +33,6 @@ from typing import Annotated, Any
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.params import QueryParameter
 
-from api.auth import Principal
 from api.domain.responses.exports import (
     CHUNK_ROWS,
     FHIR_EXPORT,
@@ -42,13 +41,11 @@ from api.domain.responses.exports import (
     safe_cell,
 )
 from api.domain.scores.services import ScoredSurvey, rows_of
-from api.errors import ProblemError
 
 __all__ = [
     "FHIR_EXPORT",
     "IncludeAttributes",
     "ScoreExportOperation",
-    "check_attribute_access",
     "scores_csv",
     "scores_fhir",
     "scores_jsonl",
@@ -57,22 +54,10 @@ __all__ = [
 IncludeAttributes = Annotated[
     bool,
     QueryParameter(
-        description="Add each respondent's attributes (personal data: needs the "
-        "responses:read scope as well as reports:read).",
+        description="Add each respondent's attributes (personal data, covered by the "
+        "responses:read scope that every score route needs).",
     ),
 ]
-
-
-def check_attribute_access(principal: Principal, include: bool) -> None:
-    """403 when attributes are asked for by a key that cannot read responses."""
-    if include and not principal.has("responses:read"):
-        raise ProblemError(
-            403,
-            "attributes=true joins each respondent's attributes to their scores, which needs "
-            "the scope 'responses:read' as well as 'reports:read'; the key has: "
-            f"{', '.join(sorted(principal.scopes)) or 'none'}. Group results without it: "
-            "GET /v1/surveys/{id}/report?by=...",
-        )
 
 
 def _attribute_names(scored: ScoredSurvey) -> list[str]:

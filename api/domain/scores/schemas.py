@@ -33,8 +33,7 @@ class ScoreRow(BaseModel):
     scores: dict[str, ScaleScore] = Field(description="Scale id -> score.")
     attributes: dict[str, AttributeValue] | None = Field(
         default=None,
-        description="The respondent's attributes, only when asked for with attributes=true "
-        "(which needs the responses:read scope as well).",
+        description="The respondent's attributes, only when asked for with attributes=true.",
     )
 
 

@@ -13,10 +13,10 @@ import numpy as np
 import mes
 from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
+from api.domain.reports.releases import ReleaseService
 from api.domain.responses.schemas import ResponseIn
 from api.domain.responses.services import ResponseService
 from api.domain.responses.validation import check_batch
-from api.domain.scores.reliability import reliability_payload
 from api.domain.scores.schemas import (
     ReliabilityReport,
     ScaleScore,
@@ -99,9 +99,13 @@ class ScoredSurvey:
 class ScoringService:
     """Scores for one tenant."""
 
-    def __init__(self, responses: ResponseService, instruments: InstrumentService) -> None:
+    def __init__(
+        self, responses: ResponseService, instruments: InstrumentService,
+        releases: ReleaseService,
+    ) -> None:
         self.responses = responses
         self.instruments = instruments
+        self.releases = releases
 
     async def scored_survey(self, survey_id: uuid.UUID) -> ScoredSurvey:
         """Every respondent of a survey (404 if not the tenant's), scored together.
@@ -148,21 +152,29 @@ class ScoringService:
         )
 
     async def survey_reliability(self, survey_id: uuid.UUID) -> ReliabilityReport:
-        """Reliability of every scale over the stored responses."""
+        """Reliability of every scale, from the survey's release.
+
+        Item means, variances and correlations are sums over every respondent, so a
+        reliability report read before and after one response gives that response
+        away: like every group statistic it is released once, after fieldwork (409
+        while open), and needs at least ``MES_MIN_GROUP_SIZE`` respondents (422).
+        """
         survey = await self.responses.surveys.get_model(survey_id)
-        instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.stored(survey, instrument)
-        if len(stored) < 2:
+        release = await self.releases.release(survey)
+        scales = self.releases.reliability_payload(release)
+        if scales is None:
+            minimum = max(2, self.releases.floor)
             raise ProblemError(
                 422,
-                f"reliability needs at least 2 respondents; survey {survey_id} has {len(stored)}",
+                f"reliability needs at least {minimum} respondents (MES_MIN_GROUP_SIZE); "
+                f"survey {survey_id} had fewer when its reports were released",
+                limit=minimum,
             )
-        scales = reliability_payload(instrument, stored.values)
         return ReliabilityReport(
             survey=str(survey.id),
-            instrument=instrument.id,
-            instrument_version=instrument.version,
-            n=len(stored),
+            instrument=survey.instrument_id,
+            instrument_version=survey.instrument_version,
+            n=release.respondents,
             method="mes.reliability",
             scales=scales,
         )

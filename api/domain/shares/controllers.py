@@ -66,7 +66,7 @@ class ShareController(Controller):
         operation_id="createReportShare",
         summary="Create a share link to this report",
         status_code=201,
-        responses=problem_responses(401, 403, 404, 415, 429),
+        responses=problem_responses(401, 403, 404, 409, 415, 429),
     )
     async def create(
         self,
@@ -126,7 +126,7 @@ class SharedReportController(Controller):
         summary="The report of a share link, as HTML (no key needed)",
         media_type=MediaType.HTML,
         security=[],
-        responses=problem_responses(404, 410),
+        responses=problem_responses(404, 409, 410),
     )
     async def shared(
         self,

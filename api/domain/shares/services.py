@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ReportShare
 from api.domain.benchmarks.services import BenchmarkService
+from api.domain.reports.releases import ReleaseService
 from api.domain.reports.services import ReportOptions, ReportService, SurveyReport, parse_by
-from api.domain.responses.services import ResponseService
 from api.domain.shares.schemas import ShareCreate, ShareRead
 from api.domain.shares.signing import sign, verify
 from api.errors import FieldError, ProblemError
@@ -38,13 +38,10 @@ def _aware(when: dt.datetime) -> dt.datetime:
 def report_service(
     session: AsyncSession, tenant_id: uuid.UUID, settings: Settings
 ) -> ReportService:
-    """A report service of ``tenant_id`` (with benchmarks) at the service's floor."""
-    floor = settings.min_group_size
-    return ReportService(
-        ResponseService(session, tenant_id, settings.max_batch_rows),
-        floor,
-        BenchmarkService(session, tenant_id, floor),
-    )
+    """A report service of ``tenant_id`` (with benchmarks) at the service's floor: share
+    links are read without a key, so the controllers' dependencies cannot build it."""
+    releases = ReleaseService(session, tenant_id, settings.min_group_size)
+    return ReportService(releases, releases.floor, BenchmarkService(releases))
 
 
 class ShareService:

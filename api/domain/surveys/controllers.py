@@ -70,8 +70,8 @@ class SurveyController(Controller):
         "/{survey_id:uuid}",
         guards=[requires("surveys:write")],
         operation_id="updateSurvey",
-        summary="Retitle, close or reopen a survey",
-        responses=problem_responses(401, 403, 404, 413, 415, 422, 429),
+        summary="Retitle, close or reopen a survey, or set its reporting plan",
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 429),
     )
     async def update_survey(
         self,
@@ -79,5 +79,10 @@ class SurveyController(Controller):
         survey_id: FromPath[uuid.UUID],
         data: JSONBody[SurveyUpdate],
     ) -> SurveyRead:
-        """Change the title or status (``open`` / ``closed``)."""
+        """Change the title, the status (``open`` / ``closed``) or the reporting plan.
+
+        Closing ends fieldwork: no new responses, and the reports can be read. The
+        first report read releases them (``released_at``): from then on they never
+        change, and the survey can be neither reopened nor given another plan (409).
+        """
         return await survey_service.update(survey_id, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,26 @@ __all__ = ["SurveyCreate", "SurveyRead", "SurveyUpdate"]
 
 AttributeName = str
 DeclaredAttributes = dict[AttributeName, list[str] | None]
+PlanAttribute = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        # by= splits on commas and trims: a name with a comma or surrounding white space
+        # could never be asked for.
+        pattern=r"^[^,\s\x00](?:[^,\x00]*[^,\s\x00])?$",
+    ),
+]
+ReportingPlan = list[Annotated[list[PlanAttribute], Field(min_length=1, max_length=10)]]
+
+PLAN_DESCRIPTION = (
+    "The breakdowns whose reports may be read (by=), e.g. [[\"site\"], [\"grade\"], "
+    "[\"site\", \"grade\"]]: every cell of every breakdown is protected together, so that "
+    "no combination of these reports reveals a group below MES_MIN_GROUP_SIZE. A breakdown "
+    "also allows its prefixes (site,grade allows site). Default (null): each attribute on "
+    "its own (the declared attributes, else those the responses carry when the reports are "
+    "released). Fixed once the reports are released."
+)
 
 
 class SurveyCreate(BaseModel):
@@ -30,6 +50,9 @@ class SurveyCreate(BaseModel):
         description="Declared respondent attributes: name -> allowed values (null = any value). "
         "When given, a response with another attribute or a value not listed is rejected.",
     )
+    reporting_plan: ReportingPlan | None = Field(
+        default=None, max_length=50, description=PLAN_DESCRIPTION
+    )
 
 
 class SurveyUpdate(BaseModel):
@@ -37,7 +60,13 @@ class SurveyUpdate(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=500)
     status: Literal["open", "closed"] | None = Field(
-        default=None, description="A closed survey refuses new responses."
+        default=None,
+        description="A closed survey refuses new responses, and its reports can be read "
+        "(the first read releases them: from then on they never change and the survey "
+        "cannot be reopened).",
+    )
+    reporting_plan: ReportingPlan | None = Field(
+        default=None, max_length=50, description=PLAN_DESCRIPTION
     )
 
 
@@ -51,4 +80,9 @@ class SurveyRead(BaseModel):
     status: Literal["open", "closed"]
     attributes: DeclaredAttributes | None
     responses: int = Field(description="Respondents stored.")
+    reporting_plan: ReportingPlan | None = Field(description=PLAN_DESCRIPTION)
+    released_at: dt.datetime | None = Field(
+        description="When the reports were released (the first report read after closing): "
+        "from then on they never change and the survey cannot be reopened. Null before."
+    )
     created_at: dt.datetime

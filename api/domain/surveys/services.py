@@ -11,7 +11,8 @@ import mes
 from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
 from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
-from api.errors import ProblemError
+from api.errors import FieldError, ProblemError
+from mes.groups.plan import PlanError, normalise_plan
 
 __all__ = ["SurveyService"]
 
@@ -33,6 +34,7 @@ class SurveyService:
     async def create(self, data: SurveyCreate) -> SurveyRead:
         """Create a survey pinned to an instrument id and version (404 if unknown)."""
         inst, _ = await self.instruments.get(data.instrument, data.instrument_version)
+        plan = checked_plan(data.reporting_plan, data.attributes)
         survey = Survey(
             tenant_id=self.tenant_id,
             title=data.title,
@@ -40,6 +42,7 @@ class SurveyService:
             instrument_version=inst.version,
             status="open",
             declared_attributes=data.attributes,
+            reporting_plan=plan,
         )
         self.session.add(survey)
         await self.session.flush()
@@ -86,12 +89,34 @@ class SurveyService:
         return [self._read(s) for s in surveys], int(total or 0)
 
     async def update(self, survey_id: uuid.UUID, data: SurveyUpdate) -> SurveyRead:
-        """Retitle, close or reopen a survey."""
+        """Retitle, close or reopen a survey, or change its reporting plan.
+
+        A survey whose reports were released can be neither reopened nor given another
+        plan (409): new responses, or another plan, would let its published figures be
+        subtracted from new ones.
+        """
         survey = await self.get_model(survey_id)
+        released = survey.released_at
+        if released is not None and data.status == "open":
+            raise ProblemError(
+                409,
+                f"survey {survey_id}'s reports were released on "
+                f"{released.isoformat()}: it cannot be reopened, since a report "
+                "read before and after new responses would reveal what they said; start a "
+                "new survey for the next wave",
+            )
+        if released is not None and data.reporting_plan is not None:
+            raise ProblemError(
+                409,
+                f"survey {survey_id}'s reports were released with the plan "
+                f"{survey.reporting_plan}; the plan cannot change after release",
+            )
         if data.title is not None:
             survey.title = data.title
         if data.status is not None:
             survey.status = data.status
+        if data.reporting_plan is not None:
+            survey.reporting_plan = checked_plan(data.reporting_plan, survey.declared_attributes)
         await self.session.flush()
         return self._read(survey)
 
@@ -105,5 +130,43 @@ class SurveyService:
             status=survey.status,
             attributes=survey.declared_attributes,
             responses=survey.response_count,
+            reporting_plan=survey.reporting_plan,
+            released_at=survey.released_at,
             created_at=survey.created_at,
         )
+
+
+def checked_plan(
+    plan: list[list[str]] | None, declared: dict[str, list[str] | None] | None
+) -> list[list[str]] | None:
+    """A reporting plan as stored: normalised, every attribute declared (when the survey
+    declares its attributes) and reportable (422 naming the breakdown otherwise)."""
+    if plan is None:
+        return None
+    try:
+        breakdowns = normalise_plan(plan, name="reporting_plan")
+    except PlanError as exc:
+        raise ProblemError(
+            422, str(exc), errors=[FieldError(field="reporting_plan", value=plan,
+                                              message=str(exc))]
+        ) from None
+    problems = []
+    for i, breakdown in enumerate(breakdowns):
+        for name in breakdown:
+            if "," in name or name != name.strip():
+                problems.append(FieldError(
+                    field=f"reporting_plan[{i}]", value=name,
+                    message="an attribute name with a comma or surrounding space cannot be "
+                    "asked for in by=.",
+                ))
+            elif declared is not None and name not in declared:
+                problems.append(FieldError(
+                    field=f"reporting_plan[{i}]", value=name,
+                    message=f"not a declared attribute ({', '.join(declared) or 'none'}).",
+                ))
+    if problems:
+        raise ProblemError(
+            422, f"{len(problems)} problem(s) in reporting_plan, all listed in errors",
+            errors=problems,
+        )
+    return [list(b) for b in breakdowns]

@@ -1,0 +1,180 @@
+"""Report releases: a survey's group statistics are computed once, after fieldwork.
+
+Reports protected one by one still leak through time: read ``report?by=site``, let one
+doctor respond, read it again, and the difference of the two sums is that doctor's
+score; an erasure gives the erased doctor away the same way. So group statistics are
+*released*, not computed on demand:
+
+- While a survey is open (collecting responses) no group statistic is served: report,
+  comparison, benchmark, reliability and share reads answer 409. Only the number of
+  responses is shown (``GET /v1/surveys/{id}``), which says nothing about an answer.
+- The first report read after the survey is closed releases it: every report of the
+  survey's reporting plan is computed in one pass (:func:`mes.summarise_plan`: every
+  cell of every breakdown protected together) with the reliability report, and stored
+  in ``report_release``. Every later read of any breakdown, format, comparison,
+  benchmark or share link is served from that release, so no two reads can differ.
+- A released survey cannot be reopened or given another plan. An erasure still
+  deletes the person's answers and respondent id; the release, which holds only
+  aggregates over groups of at least ``MES_MIN_GROUP_SIZE``, stays as it was and so
+  reveals nothing about the person erased (``docs/confidentiality.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import mes
+from api.db.models import ReportRelease, Survey
+from api.domain.responses.storage import stored_answers
+from api.domain.surveys.services import SurveyService
+from api.errors import FieldError, ProblemError
+from mes.groups import GroupReport, raise_threshold
+from mes.groups.plan import Breakdown, allowed_breakdowns, default_plan, plan_attributes
+from mes.reliability import ScaleReliability
+
+__all__ = ["ReleaseService", "breakdown_key", "survey_plan"]
+
+
+def breakdown_key(by: Breakdown) -> str:
+    """``("site", "grade")`` -> ``"site,grade"`` (``""`` for the overall group alone)."""
+    return ",".join(by)
+
+
+def survey_plan(survey: Survey, stored_attributes: list[str]) -> list[list[str]]:
+    """The survey's reporting plan, or the default: each attribute on its own.
+
+    The default takes the declared attributes, or when the survey declares none the
+    attributes its responses carry (those that ``by=`` can name: no comma, no
+    surrounding space).
+    """
+    if survey.reporting_plan is not None:
+        return [list(b) for b in survey.reporting_plan]
+    names = list(survey.declared_attributes or {}) if survey.declared_attributes is not None \
+        else [a for a in stored_attributes if "," not in a and a == a.strip() and a]
+    return [list(b) for b in default_plan(names)]
+
+
+class ReleaseService:
+    """The released reports of one tenant's surveys."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, floor: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.floor = floor
+        self.surveys = SurveyService(session, tenant_id)
+
+    async def release(self, survey: Survey) -> ReportRelease:
+        """The survey's release, made now if this is the first read after closing.
+
+        Raises
+        ------
+        ProblemError
+            409 while the survey is open.
+        """
+        if survey.status != "closed":
+            raise ProblemError(
+                409,
+                f"survey {survey.id} is open: group statistics are released once fieldwork "
+                "is closed (PATCH /v1/surveys/{id} with status closed), so that no report read "
+                "before and after a response can reveal it; the number of responses so far is "
+                "in GET /v1/surveys/{id}",
+            )
+        found = await self._find(survey.id)
+        if found is not None:
+            return found
+        instrument = await self.surveys.instrument_of(survey)
+        stored = await stored_answers(self.session, survey, instrument, respondents=False)
+        plan = survey_plan(survey, stored.attribute_names())
+        attributes = stored.attribute_frame(plan_attributes([tuple(b) for b in plan]))
+        try:
+            with np.errstate(all="ignore"):
+                reports = mes.summarise_plan(
+                    instrument, stored.values, attributes, plan,
+                    min_group_size=self.floor, errors="missing",
+                )
+                reliability = None
+                if len(stored) >= max(2, self.floor):
+                    reliability = {
+                        s: r.to_dict() for s, r in mes.reliability(
+                            instrument, stored.values, errors="missing").items()
+                    }
+        except mes.MesError as exc:
+            raise ProblemError(422, str(exc)) from None
+        row = ReportRelease(
+            tenant_id=self.tenant_id, survey_id=survey.id, plan=plan,
+            min_group_size=self.floor, respondents=len(stored),
+            reports={breakdown_key(b): r.to_dict() for b, r in reports.items()},
+            reliability=reliability,
+        )
+        # Committed at once in a transaction of its own: a release is final whatever
+        # becomes of the request, and the request's (read) transaction must not hold a
+        # write lock while the audit entry of this read is written (SQLite). The request's
+        # transaction ends first: releases are made by reads, which have written nothing,
+        # and on SQLite a transaction that read before another one's commit could not
+        # write afterwards (a share link stored after its report is released).
+        if self.session.in_transaction():
+            await self.session.commit()
+        async with AsyncSession(self.session.bind, expire_on_commit=False) as own:
+            own.add(row)
+            try:
+                await own.flush()
+            except IntegrityError:  # another request released it first: serve that one
+                await own.rollback()
+                found = await self._find(survey.id, own)
+                if found is None:  # pragma: no cover - the conflict names this survey
+                    raise
+                return found
+            await own.execute(
+                update(Survey).where(Survey.id == survey.id)
+                .values(released_at=dt.datetime.now(dt.UTC))
+            )
+            await own.commit()
+        return row
+
+    async def _find(
+        self, survey_id: uuid.UUID, session: AsyncSession | None = None
+    ) -> ReportRelease | None:
+        return await (session or self.session).scalar(
+            select(ReportRelease).where(
+                ReportRelease.survey_id == survey_id, ReportRelease.tenant_id == self.tenant_id
+            )
+        )
+
+    @staticmethod
+    def report(release: ReportRelease, by: list[str], threshold: int, *,
+               field: str = "query.by") -> GroupReport:
+        """The released report of one breakdown, at ``threshold`` (422 outside the plan)."""
+        key = breakdown_key(tuple(by))
+        data = release.reports.get(key)
+        if data is None:
+            allowed = [breakdown_key(b) or "(overall only)"
+                       for b in allowed_breakdowns([tuple(b) for b in release.plan])]
+            raise ProblemError(
+                422,
+                f"by={key} is not in this survey's reporting plan; breakdowns that may be "
+                f"reported: {'; '.join(allowed)} (set reporting_plan when creating the survey, "
+                "or before its reports are released)",
+                errors=[FieldError(field=field, value=key, message="not in the reporting plan.")],
+                plan=[list(b) for b in release.plan],
+            )
+        report = GroupReport.from_dict(data)
+        return raise_threshold(report, max(threshold, report.min_group_size))
+
+    @staticmethod
+    def reliability(release: ReportRelease) -> dict[str, ScaleReliability] | None:
+        """The released reliability report per scale (None with too few respondents)."""
+        if release.reliability is None:
+            return None
+        return {s: ScaleReliability.from_dict(d) for s, d in release.reliability.items()}
+
+    @staticmethod
+    def reliability_payload(release: ReportRelease) -> dict[str, Any] | None:
+        """The released reliability report as JSON data."""
+        return None if release.reliability is None else dict(release.reliability)

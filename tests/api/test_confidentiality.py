@@ -1,0 +1,410 @@
+"""The service as an attacker with an ordinary ``reports:read`` key (or a share link) sees it.
+
+Every attack of the confidentiality review, tried through the real API on each database:
+
+- differencing across groupings (``by=grade`` minus the visible cells of ``by=site,grade``),
+- differencing over time (a report read before and after a response or an erasure),
+- small counts inside shown groups (histogram bins, and a group's bin minus its
+  subgroup's),
+- the wrong reason shown for a hidden group.
+
+The attacker collects every published group count of every breakdown the plan allows and
+solves the linear system they form; no set of 1 to k - 1 respondents may be pinned down.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from typing import Any
+
+import numpy as np
+from api_helpers import bearer, close_survey, create_survey, mes_rows
+from litestar.testing import TestClient
+
+K = 10
+# site x grade: N/c is the 4-person group the issue's attack recovered by subtraction.
+CELLS = {("N", "c"): 4, ("N", "t"): 20, ("S", "c"): 20, ("S", "t"): 20}
+PLAN = [["site", "grade"], ["grade"]]
+
+
+def _rows() -> list[dict[str, Any]]:
+    rows = mes_rows(sum(CELLS.values()), seed=7)
+    position = 0
+    for (site, grade), n in CELLS.items():
+        for _ in range(n):
+            row = rows[position]
+            row["attributes"] = {"site": site, "grade": grade}
+            if (site, grade) == ("N", "c"):  # the few who answered very differently
+                row["answers"] = dict.fromkeys(row["answers"], 5)
+            position += 1
+    return rows
+
+
+def _survey(client: TestClient[Any], headers: dict[str, str], *, plan: Any = PLAN,
+            close: bool = True) -> str:
+    survey = create_survey(
+        client, headers, attributes={"site": ["N", "S"], "grade": ["c", "t"]},
+        reporting_plan=plan,
+    )
+    response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": _rows()},
+                           headers=headers)
+    assert response.status_code == 201, response.text
+    if close:
+        close_survey(client, headers, survey)
+    return survey
+
+
+def _pinned_down(published: list[tuple[frozenset[tuple[str, str]], int]]) -> list[Any]:
+    """Sets of atoms (site, grade) with 1..K-1 respondents whose total the published
+    counts determine (exact enumeration of the 15 non-empty sets of the 4 atoms)."""
+    atoms = list(CELLS)
+    rows = np.array([[1.0 if atom in cells else 0.0 for atom in atoms] for cells, _ in published])
+    rank = np.linalg.matrix_rank(rows) if rows.size else 0
+    found = []
+    for r in range(1, len(atoms) + 1):
+        for subset in itertools.combinations(range(len(atoms)), r):
+            count = sum(CELLS[atoms[i]] for i in subset)
+            if not 0 < count < K:
+                continue
+            vector = np.zeros(len(atoms))
+            vector[list(subset)] = 1.0
+            if rows.size and np.linalg.matrix_rank(np.vstack([rows, vector])) == rank:
+                found.append([atoms[i] for i in subset])
+    return found
+
+
+def _cells_of(group: dict[str, str]) -> frozenset[tuple[str, str]]:
+    return frozenset(a for a in CELLS if all(dict(zip(("site", "grade"), a, strict=True))[k]
+                                             == v for k, v in group.items()))
+
+
+def _published(reports: list[dict[str, Any]]) -> list[tuple[frozenset[tuple[str, str]], int]]:
+    return [(_cells_of(g["group"]), g["n"]) for r in reports for g in r["groups"]
+            if g["n"] is not None]
+
+
+def test_no_combination_of_groupings_pins_down_a_small_group(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    writer = bearer(make_key("surveys:write", "responses:write"))
+    reader = bearer(make_key("reports:read"))
+    survey = _survey(client, writer)
+    reports = []
+    for by in ("", "grade", "site", "site,grade"):
+        response = client.get(f"/v1/surveys/{survey}/report?by={by}", headers=reader)
+        assert response.status_code == 200, response.text
+        reports.append(response.json())
+    published = _published(reports)
+    assert _pinned_down(published) == []
+    # The issue's attack: grade c (24) minus site S x grade c (20) is N x grade c.
+    shown = dict(published)
+    assert not (_cells_of({"grade": "c"}) in shown and _cells_of({"site": "S", "grade": "c"})
+                in shown)
+    # The CSV shows the same cells, no more.
+    text = client.get(f"/v1/surveys/{survey}/report.csv?by=site,grade", headers=reader).text
+    shown_csv = {(r["site"], r["grade"]) for r in csv.DictReader(io.StringIO(text))
+                 if r["group_n"] and r["level"] == "site|grade"}
+    json_cells = {(g["group"]["site"], g["group"]["grade"]) for g in reports[3]["groups"]
+                  if g["n"] is not None and len(g["group"]) == 2}
+    assert shown_csv == json_cells
+
+
+def test_reports_computed_one_by_one_would_leak(client: TestClient[Any], make_key: Any) -> None:
+    """The attack the plan stops, shown on the same data: with each breakdown protected on
+    its own (a plan of one breakdown per survey), by=grade and by=site,grade together give
+    N x grade c away. Two surveys stand in for two independently protected reports."""
+    writer = bearer(make_key("surveys:write", "responses:write", "reports:read"))
+    alone = [_survey(client, writer, plan=[["grade"]]),
+             _survey(client, writer, plan=[["site", "grade"]])]
+    reports = [client.get(f"/v1/surveys/{alone[0]}/report?by=grade", headers=writer).json(),
+               client.get(f"/v1/surveys/{alone[1]}/report?by=site,grade", headers=writer).json()]
+    assert [["N", "c"]] in [[list(a) for a in s] for s in _pinned_down(_published(reports))]
+
+
+def test_a_breakdown_outside_the_plan_is_refused_with_the_plan(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    writer = bearer(make_key("surveys:write", "responses:write", "reports:read"))
+    survey = _survey(client, writer)
+    for by in ("grade,site", "site,grade,site", "specialty"):
+        response = client.get(f"/v1/surveys/{survey}/report?by={by}", headers=writer)
+        assert response.status_code == 422, (by, response.text)
+        body = response.json()
+        assert body["plan"] == PLAN
+        assert "site,grade" in body["detail"]
+        assert "grade" in body["detail"]
+    default = _survey(client, writer, plan=None)  # each attribute on its own
+    assert client.get(f"/v1/surveys/{default}/report?by=site", headers=writer).status_code == 200
+    assert client.get(f"/v1/surveys/{default}/report?by=site,grade",
+                      headers=writer).status_code == 422
+    bad = client.post("/v1/surveys", headers=writer, json={
+        "title": "t", "instrument": "mes", "attributes": {"site": None},
+        "reporting_plan": [["site", "ward"]]})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["value"] == "ward"
+
+
+def test_reports_wait_for_the_close_and_never_move_after_it(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    writer = bearer(make_key("surveys:write", "responses:write", "responses:read"))
+    reader = bearer(make_key("reports:read"))
+    survey = _survey(client, writer, close=False)
+    reads = [f"/v1/surveys/{survey}/report?by=site", f"/v1/surveys/{survey}/report.csv",
+             f"/v1/surveys/{survey}/report.html", f"/v1/surveys/{survey}/reliability",
+             f"/v1/surveys/{survey}/benchmarks", f"/v1/surveys/{survey}/compare/{survey}"]
+    for path in reads:
+        response = client.get(path, headers=reader)
+        assert response.status_code == 409, (path, response.text)
+        assert "closed" in response.json()["detail"]
+    share = client.post(f"/v1/surveys/{survey}/report/shares", headers=bearer(
+        make_key("reports:read", "surveys:write")), json={"by": ["site"]})
+    assert share.status_code == 409
+    # Counts while open, nothing else.
+    assert client.get(f"/v1/surveys/{survey}", headers=reader).json()["responses"] == 64
+
+    close_survey(client, writer, survey)
+    first = client.get(f"/v1/surveys/{survey}/report?by=site", headers=reader)
+    assert first.status_code == 200
+    released = client.get(f"/v1/surveys/{survey}", headers=reader).json()
+    assert released["released_at"] is not None
+    # Erasure keeps working and moves nothing: the erased doctor cannot be worked out.
+    erased = client.delete(f"/v1/surveys/{survey}/responses/r00030", headers=writer)
+    assert erased.status_code == 204, erased.text
+    assert client.get(f"/v1/surveys/{survey}", headers=reader).json()["responses"] == 63
+    again = client.get(f"/v1/surveys/{survey}/report?by=site", headers=reader)
+    assert again.json() == first.json()
+    # No new responses, no reopening, no other plan.
+    late = client.post(f"/v1/surveys/{survey}/responses", headers=writer,
+                       json={"responses": mes_rows(1, seed=99)})
+    assert late.status_code == 409
+    for change in ({"status": "open"}, {"reporting_plan": [["site"]]}):
+        response = client.patch(f"/v1/surveys/{survey}", json=change, headers=writer)
+        assert response.status_code == 409, response.text
+        assert "released" in response.json()["detail"]
+
+
+def test_a_closed_survey_can_reopen_until_its_reports_are_released(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    writer = bearer(make_key("surveys:write", "responses:write", "reports:read"))
+    survey = _survey(client, writer)
+    reopened = client.patch(f"/v1/surveys/{survey}", json={"status": "open"}, headers=writer)
+    assert reopened.status_code == 200
+    assert reopened.json()["released_at"] is None
+
+
+def test_no_histogram_bin_describes_fewer_than_k(client: TestClient[Any], make_key: Any) -> None:
+    writer = bearer(make_key("surveys:write", "responses:write", "reports:read"))
+    survey = _survey(client, writer)
+    seen_hidden = False
+    for by in ("", "grade", "site", "site,grade"):
+        body = client.get(f"/v1/surveys/{survey}/report?by={by}", headers=writer).json()
+        for group in body["groups"]:
+            for cell in group["scales"].values():
+                if cell["suppressed"] or "distribution" not in cell:
+                    continue
+                for bin_ in cell["distribution"]["histogram"]:
+                    if bin_["suppressed"]:
+                        seen_hidden = True
+                        assert bin_["percent"] is None
+                        continue
+                    count = round(bin_["percent"] * cell["n"] / 100)
+                    assert count == 0 or count >= K, (by, group["group"], bin_)
+    assert seen_hidden
+    # Bins subtract too: with every shown bin of every breakdown, no set of (cell, bin)
+    # holding 1..K-1 respondents is determined (the 4 doctors of N x grade c answered 5
+    # everywhere, so they sit together in the top bin).
+    reports = [client.get(f"/v1/surveys/{survey}/report?by={by}", headers=writer).json()
+               for by in ("", "grade", "site", "site,grade")]
+    assert _bins_pinned_down(reports) == []
+
+
+def _bins_pinned_down(reports: list[dict[str, Any]]) -> list[Any]:
+    import mes
+
+    rows = _rows()
+    table = mes.score(mes.load_instrument("mes"), [r["answers"] for r in rows])
+    percent = table.percent["index"]
+    edges = reports[0]["distribution"]["bins"]
+    which = np.clip(np.searchsorted(edges[1:-1], percent, side="right"), 0, len(edges) - 2)
+    atoms = [(cell, b) for cell in CELLS for b in range(len(edges) - 1)]
+    counts = np.zeros(len(atoms))
+    for row, b in zip(rows, which, strict=True):
+        cell = (row["attributes"]["site"], row["attributes"]["grade"])
+        counts[atoms.index((cell, int(b)))] += 1
+    published = []
+    for report in reports:
+        for group in report["groups"]:
+            cell = group["scales"]["index"]
+            if cell["suppressed"]:
+                continue
+            members = _cells_of(group["group"])
+            published.append([1.0 if c in members else 0.0 for c, _ in atoms])
+            for b, bin_ in enumerate(cell["distribution"]["histogram"]):
+                if not bin_["suppressed"]:
+                    published.append([1.0 if c in members and bb == b else 0.0
+                                      for c, bb in atoms])
+    matrix = np.array(published)
+    rank = np.linalg.matrix_rank(matrix)
+    small = [i for i, n in enumerate(counts) if 0 < n < K]
+    found = []
+    for r in range(1, len(small) + 1):
+        for subset in itertools.combinations(small, r):
+            if not 0 < counts[list(subset)].sum() < K:
+                continue
+            vector = np.zeros(len(atoms))
+            vector[list(subset)] = 1.0
+            # Empty atoms are free: the attacker's set may include them at no cost.
+            empty = np.flatnonzero(counts == 0)
+            extended = np.vstack([matrix, vector])
+            if empty.size:
+                free = np.zeros((empty.size, len(atoms)))
+                free[np.arange(empty.size), empty] = 1.0
+                base = np.linalg.matrix_rank(np.vstack([matrix, free]))
+                if np.linalg.matrix_rank(np.vstack([extended, free])) == base:
+                    found.append([atoms[i] for i in subset])
+            elif np.linalg.matrix_rank(extended) == rank:
+                found.append([atoms[i] for i in subset])
+    return found
+
+
+def test_hidden_groups_say_why_in_json_csv_html_and_share_pages(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    writer = bearer(make_key("surveys:write", "responses:write", "reports:read"))
+    survey = _survey(client, writer)
+    body = client.get(f"/v1/surveys/{survey}/report?by=site,grade", headers=writer).json()
+    why = {tuple(g["group"].values()): g["suppressed_reason"] for g in body["groups"]
+           if g["suppressed"]}
+    assert why[("N", "c")] == "too_few_responses"
+    assert set(why.values()) == {"too_few_responses", "protects_another_group"}
+    notes = {g["note"] for g in body["groups"] if g["suppressed"]}
+    assert notes == {"fewer than 10 responses",
+                     "hidden so that another group cannot be worked out"}
+
+    text = client.get(f"/v1/surveys/{survey}/report.csv?by=site,grade", headers=writer).text
+    reasons = {(r["site"], r["grade"]): r["suppressed_group_reason"]
+               for r in csv.DictReader(io.StringIO(text)) if r["level"] == "site|grade"}
+    assert reasons[("N", "c")] == "too_few_responses"
+    assert "protects_another_group" in reasons.values()
+
+    share = client.post(f"/v1/surveys/{survey}/report/shares", headers=writer,
+                        json={"by": ["site", "grade"]}).json()
+    pages = [client.get(f"/v1/surveys/{survey}/report.html?by=site,grade",
+                        headers=writer).text,
+             client.get(share["url"].split("testserver.local")[-1]).text]
+    for page in pages:
+        row = re.search(r"<tr><th scope='row'>N, c</th>(.*?)</tr>", page)
+        assert row is not None
+        assert "fewer than 10 responses" in row.group(1)
+        assert "hidden so that another group cannot be worked out" in page
+
+
+# ----- the attacker over time: random batches, erasures, closing and reads --------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("batch"), st.integers(1, 14), st.sampled_from(["N", "S"]),
+                  st.sampled_from(["c", "t"])),
+        st.tuples(st.just("erase"), st.integers(0, 200)),
+        st.tuples(st.just("read"), st.sampled_from(["", "site", "grade", "site,grade"])),
+        st.tuples(st.just("close")),
+        st.tuples(st.just("reopen")),
+    ),
+    min_size=3, max_size=14,
+)
+
+
+def _small_only(rows: list[list[float]], counts: list[int]) -> bool:
+    """Whether the rows (over blocks) determine a non-zero combination of blocks with
+    fewer than K respondents each: a small group pinned down, or a difference of them."""
+    if not rows:
+        return False
+    matrix = np.array(rows)
+    small = [i for i, n in enumerate(counts) if n < K]
+    if not small:
+        return False
+    unit = np.zeros((len(small), len(counts)))
+    unit[np.arange(len(small)), small] = 1.0
+    together = np.linalg.matrix_rank(np.vstack([matrix, unit]))
+    return bool(np.linalg.matrix_rank(matrix) + len(small) > together)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
+          derandomize=True)
+@given(steps=_STEPS)
+def test_no_sequence_of_writes_and_reads_reveals_a_few(
+    steps: list[tuple[Any, ...]], client: TestClient[Any], make_key: Any
+) -> None:
+    """Random sequences of batches, erasures, closing, reopening and reads of every
+    breakdown. Reads of an open survey give nothing; every figure ever published comes
+    from one release; the attacker who solves every published count (each respondent an
+    unknown) pins down no group of 1..K-1 and no difference of small groups."""
+    writer = bearer(make_key("surveys:write", "responses:write"))
+    reader = bearer(make_key("reports:read"))
+    survey = create_survey(client, writer, attributes={"site": ["N", "S"], "grade": ["c", "t"]},
+                           reporting_plan=[["site", "grade"], ["grade"]])
+    stored: dict[str, tuple[str, str]] = {}
+    released: dict[str, tuple[str, str]] | None = None
+    status, serial = "open", 0
+    bodies: dict[str, Any] = {}
+    for step in [*steps, ("close",), ("read", "site,grade"), ("read", "grade")]:
+        if step[0] == "batch" and status == "open":
+            rows = mes_rows(step[1], seed=serial)
+            for row in rows:
+                row["respondent"] = f"p{serial:04d}"
+                row["attributes"] = {"site": step[2], "grade": step[3]}
+                stored[row["respondent"]] = (step[2], step[3])
+                serial += 1
+            assert client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows},
+                               headers=writer).status_code == 201
+        elif step[0] == "erase" and stored:
+            who = sorted(stored)[step[1] % len(stored)]
+            assert client.delete(f"/v1/surveys/{survey}/responses/{who}",
+                                 headers=writer).status_code == 204
+            del stored[who]
+        elif step[0] in ("close", "reopen"):
+            wanted = "closed" if step[0] == "close" else "open"
+            answer = client.patch(f"/v1/surveys/{survey}", json={"status": wanted},
+                                  headers=writer)
+            if wanted == "open" and released is not None:
+                assert answer.status_code == 409
+            else:
+                assert answer.status_code == 200
+                status = wanted
+        elif step[0] == "read":
+            answer = client.get(f"/v1/surveys/{survey}/report?by={step[1]}", headers=reader)
+            if status == "open":
+                assert answer.status_code == 409
+                continue
+            assert answer.status_code == 200, answer.text
+            if released is None:
+                released = dict(stored)
+            body = answer.json()
+            assert bodies.setdefault(step[1], body) == body  # the same figures every time
+    assert released is not None
+    # Every respondent who was ever published is an unknown; blocks are respondents the
+    # published groups cannot tell apart.
+    people = sorted(released)
+    rows = []
+    for body in bodies.values():
+        for group in body["groups"]:
+            if group["n"] is None:
+                continue
+            members = [all(dict(zip(("site", "grade"), released[p], strict=True))[a] == v
+                           for a, v in group["group"].items()) for p in people]
+            assert sum(members) == group["n"]  # the figures are those of the release
+            rows.append([1.0 if m else 0.0 for m in members])
+            assert group["n"] == 0 or group["n"] >= K
+    if not people:
+        return
+    patterns, block_of = np.unique(np.array(rows).T, axis=0, return_inverse=True)
+    counts = np.bincount(block_of.reshape(-1)).tolist()
+    assert not _small_only(patterns.T.tolist(), counts)
