@@ -27,10 +27,11 @@ The audit refuses any published combination that involves only *small* groups
    every vector of the row space is constant on a block, so whatever the attacker
    learns is a combination of block totals, and a block of ``k`` or more respondents
    is a group the promise allows to be described.
-3. A vector ``u`` over the small blocks lies in the row space when it is orthogonal
-   to the null space ``N`` of the published matrix, i.e. ``N[small].T @ u = 0``. When
-   that system has only the zero solution, no combination of small groups alone is
-   published; otherwise any solution is a disclosure.
+3. The combinations of small blocks alone that the published rows determine form a
+   space of dimension ``rank(P) - rank(P_big)`` (``P`` over the blocks, ``P_big`` its
+   columns of big blocks): when the two ranks are equal nothing is disclosed;
+   otherwise any combination of the rows orthogonal to every big block is a
+   disclosure (see :func:`find_disclosure`).
 
 The answer is exact up to floating-point tolerance (``1e-9`` on 0/1 matrices).
 :func:`protect` wraps the audit in the loop a report needs: hide the smallest
@@ -78,19 +79,10 @@ class Disclosure:
     rows: np.ndarray
 
 
-def _rank(singular: np.ndarray) -> int:
-    if not singular.size:
-        return 0
-    return int((singular > _TOL * max(1.0, float(singular.max()))).sum())
-
-
-def _null_space(matrix: np.ndarray) -> np.ndarray:
-    """Orthonormal basis of ``{x : matrix @ x = 0}`` as columns."""
-    cols = matrix.shape[1]
-    if matrix.shape[0] == 0:
-        return np.eye(cols)
-    _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
-    return vt[_rank(singular):].T
+def _rank_of_gram(values: np.ndarray) -> np.ndarray:
+    """Which eigenvalues of a Gram matrix are not zero (they are squared singular values;
+    0/1 matrices have none near the cut)."""
+    return values > 1e-9 * max(1.0, float(values.max(initial=0.0)))
 
 
 def find_disclosure(
@@ -112,6 +104,16 @@ def find_disclosure(
     Disclosure or None
         None when every combination the published cells determine involves a group
         of at least ``threshold`` respondents (see the module docstring).
+
+    Notes
+    -----
+    With ``P`` the published rows over the blocks and ``P_big`` its columns of the
+    blocks of ``k`` or more respondents, the combinations of small blocks alone in
+    the row space of ``P`` form a space of dimension ``rank(P) - rank(P_big)``: a
+    combination ``lambda @ P`` is zero on the big blocks exactly when ``lambda`` is
+    orthogonal to the columns of ``P_big``. Both ranks, and such a ``lambda``, come
+    from singular value decompositions with as many rows as there are published
+    cells, whatever the number of atoms.
 
     Examples
     --------
@@ -136,35 +138,45 @@ def find_disclosure(
     True
     """
     counts = np.asarray(counts, dtype=np.float64)
-    published = np.asarray(published, dtype=np.float64)
     occupied = np.flatnonzero(counts > 0)
-    if not occupied.size or not ((counts[occupied] < threshold).any()):
+    published = np.asarray(published, dtype=np.float64)
+    if not occupied.size or not published.size or not (counts[occupied] < threshold).any():
         return None
-    matrix = published.reshape(-1, counts.size)[:, occupied]
+    published = published.reshape(-1, counts.size)
+    matrix = published[:, occupied]
     patterns, block_of = np.unique(matrix.T, axis=0, return_inverse=True)
     block_of = block_of.reshape(-1)
     block_counts = np.bincount(block_of, weights=counts[occupied])
-    small = np.flatnonzero(block_counts < threshold - 0.5)
-    if not small.size:
+    small = block_counts < threshold - 0.5
+    if not small.any():
         return None
     blocks = patterns.T  # (rows, blocks)
-    null = _null_space(blocks)  # (blocks, d)
-    kernel = _null_space(null[small].T)  # combinations of small blocks in the row space
-    if kernel.shape[1] == 0:
+    # Ranks and the rows' combinations from (rows x rows) Gram matrices: as cheap for ten
+    # thousand atoms as for ten. The big blocks' Gram matrix is the whole one minus the
+    # small blocks' (usually few) columns.
+    gram = blocks @ blocks.T
+    rank_all = int(_rank_of_gram(np.linalg.eigvalsh(gram)).sum())
+    few = blocks[:, small]
+    values, vectors = np.linalg.eigh(gram - few @ few.T)
+    kept = _rank_of_gram(values)
+    rank_big, weights = int(kept.sum()), vectors[:, ~kept]
+    if rank_all == rank_big:
         return None
-    # The combination with the fewest blocks among the basis vectors (the clearest
-    # to report); any would do.
-    support = np.abs(kernel) > 1e-7
-    chosen_column = int(np.argmin(support.sum(axis=0)))
+    # Combinations of the published rows that vanish on every big block span
+    # ``weights``; some are non-zero on the small ones since rank_all > rank_big. Report
+    # the one aimed at the most determined small block: the projection of its column
+    # onto that span, whose rows are the cells that together give it away.
+    reach = weights.T @ blocks[:, small]  # (d, small blocks)
+    target = int(np.argmax(np.linalg.norm(reach, axis=0)))
+    combination = weights @ reach[:, target]  # (rows,)
     per_block = np.zeros(block_counts.size)
-    per_block[small] = kernel[:, chosen_column]
+    per_block[small] = combination @ blocks[:, small]
     per_block /= np.abs(per_block).max()
     per_block[np.abs(per_block) <= 1e-7] = 0.0
     vector = np.zeros(counts.size)
     vector[occupied] = per_block[block_of]
     atoms = vector != 0
-    coefficients = np.linalg.lstsq(blocks.T, per_block, rcond=None)[0]
-    rows = np.flatnonzero(np.abs(coefficients) > 1e-7)
+    rows = np.flatnonzero(np.abs(combination) > 1e-7 * np.abs(combination).max())
     return Disclosure(vector=vector, atoms=atoms, count=round(float(counts[atoms].sum())),
                       rows=rows)
 
