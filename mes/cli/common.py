@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mes.errors import InvalidResponsesError, MesError
 from mes.instrument import Instrument
 from mes.io.csv import ResponsesCsv, read_responses_csv
+from mes.io.formula_escape import write_csv
 
 _PROGRESS_FROM_BYTES = 4_000_000
 
@@ -32,6 +34,12 @@ def read_csv_arg(path: Path, instrument: Instrument) -> ResponsesCsv:
             progress.update(task, completed=done, total=total)
 
         return read_responses_csv(path, items=instrument.item_ids, on_progress=update)
+
+
+def write_csv_arg(frame: pd.DataFrame, output: str) -> None:
+    """Write a table to the CSV file ``output`` (``-``: stdout), safe to open in a
+    spreadsheet (:func:`mes.io.formula_escape.write_csv`)."""
+    write_csv(frame, sys.stdout if output == "-" else output)
 
 
 class InvalidFileError(MesError, ValueError):

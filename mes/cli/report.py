@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
+from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers, write_csv_arg
 from mes.errors import InvalidResponsesError
 from mes.groups.benchmarks import benchmark_report
 from mes.groups.change import compare_waves
@@ -132,10 +131,8 @@ def _report(args: argparse.Namespace) -> int:
         _print(report, args.file)
     elif args.output.endswith(".json"):
         Path(args.output).write_text(json.dumps(payload, allow_nan=False, indent=2) + "\n")
-    elif args.output == "-":
-        report.to_frame().to_csv(sys.stdout, index=False)
     else:
-        report.to_frame().to_csv(args.output, index=False)
+        write_csv_arg(report.to_frame(), args.output)
     return 0
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
+from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers, write_csv_arg
 from mes.errors import InvalidResponsesError
 from mes.loader import load_instrument
 from mes.scoring import ScoreTable, score
@@ -54,12 +54,10 @@ def _score(args: argparse.Namespace) -> int:
         )
     if args.output is None:
         _print_summary(table, args.file)
-    elif args.output == "-":
-        _frame(table).to_csv(sys.stdout, index=False)
     elif args.output.endswith(".json"):
         Path(args.output).write_text(json.dumps(_records(table), allow_nan=False) + "\n")
     else:
-        _frame(table).to_csv(args.output, index=False)
+        write_csv_arg(_frame(table), args.output)
     return 0
 
 

@@ -5,7 +5,10 @@ UTF-8 with or without a byte-order mark, LF or CRLF line ends, and comma or
 semicolon delimiters (chosen from the header line). Only an empty cell is
 missing: text such as ``NA`` stays text so that a code or typo is reported,
 not silently dropped. Errors, here and in scoring, name the file's own line
-numbers (:meth:`ResponsesCsv.line_of`).
+numbers (:meth:`ResponsesCsv.line_of`). Text cells and column names that an
+export escaped against spreadsheet formulas (``'=x`` for ``=x``) read as they
+were before (:func:`mes.io.formula_escape.unescape_cell`), so that an export
+re-imports unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from mes.errors import MesError
+from mes.io.formula_escape import unescape_cell, unescape_frame
 from mes.responses import RESPONDENT_COLUMN
 
 __all__ = ["CsvFormatError", "ResponsesCsv", "read_responses_csv"]
@@ -126,8 +130,9 @@ def read_responses_csv(
             "put the header row (respondent, item ids, attribute columns) on line 1.",
         )
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = next(csv.reader([header_line], delimiter=delimiter))
-    _check_header(label, header)
+    # The whole head, not its first line: a quoted column name may hold a line break.
+    header = next(csv.reader(io.StringIO(text_head, newline=""), delimiter=delimiter))
+    _check_header(label, [unescape_cell(h) for h in header])
 
     lines = _row_lines(raw, delimiter)
     total = max(len(lines), 1)
@@ -156,17 +161,21 @@ def read_responses_csv(
         raise _not_utf8(label, raw, exc.start) from None
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=header)
     frame = _as_text_where_mixed(frame)
+    if b"'" in raw:  # escaped cells start with it; most files have none to undo
+        frame = unescape_frame(frame)
     if len(lines) != len(frame):  # quoted fields span lines: count with the csv module
         lines = _row_lines_by_csv(raw, delimiter)
     return ResponsesCsv(frame=frame, source=label, delimiter=delimiter, lines=lines)
 
 
 def _text_columns(header: list[str], items: Collection[str] | None) -> dict[str, type] | None:
-    """Columns to keep as text: respondent ids and, when the items are known, attributes."""
+    """Columns to keep as text: respondent ids and, when the items are known, attributes
+    (keyed by the file's own, possibly escaped, column names)."""
+    names = {unescape_cell(column): column for column in header}
     if items is None:
-        return {RESPONDENT_COLUMN: str} if RESPONDENT_COLUMN in header else None
+        return {names[RESPONDENT_COLUMN]: str} if RESPONDENT_COLUMN in names else None
     known = set(items)
-    return {column: str for column in header if column not in known} or None
+    return {column: str for name, column in names.items() if name not in known} or None
 
 
 def _check_header(label: str, header: list[str]) -> None:

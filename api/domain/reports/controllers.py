@@ -13,6 +13,7 @@ from api.auth.guards import requires
 from api.domain.reports.html import html_response
 from api.domain.reports.services import ReportOptions, ReportService, SurveyReport, parse_by
 from api.errors import FieldError, ProblemError, problem_responses
+from mes.io.formula_escape import write_csv
 
 __all__ = ["ReportController"]
 
@@ -59,7 +60,8 @@ CSV = "text/csv; charset=utf-8"
 
 
 def _csv(frame: Any) -> Response[str]:
-    return Response(frame.to_csv(index=False), media_type=CSV)
+    """A report table as CSV, text cells and headers escaped against spreadsheet formulas."""
+    return Response(write_csv(frame), media_type=CSV)
 
 
 def _options(

@@ -183,8 +183,10 @@ class ResponseController(Controller):
         attribute names (sorted); answers as stored, missing = empty cell; CRLF.
 
         Uploading the file to a survey of the same instrument stores the same
-        answers and attributes. Text cells that would start a spreadsheet
-        formula (``=``, ``+``, ``-``, ``@``) get a leading ``'``.
+        answers and attributes. Text cells and column names that would start a
+        spreadsheet formula (``=``, ``+``, ``-``, ``@``, tab, carriage return; not
+        numbers) get a leading ``'``, as does one starting with ``'`` and one of
+        those or another ``'``; the upload removes exactly that ``'`` again.
         """
         return await _export(request, response_service, survey_id, "csv")
 

@@ -20,12 +20,13 @@ large survey is never held as one string. Everything that can fail (tenant,
 survey, scope) is checked before the first byte; a failure after that (the
 database going away) cuts the download short rather than returning a problem.
 
-Spreadsheet formula injection: a text cell that starts with ``=``, ``+``, ``-``,
-``@``, tab or carriage return and is not a number is written with a leading
-``'`` (OWASP), so that opening an export in Excel never runs a formula that a
-respondent id or attribute carried; the CSV upload removes that ``'`` again, so
-the export still re-imports unchanged (a value that really starts with ``'=``
-loses its ``'``).
+Spreadsheet formula injection: every text cell and column name that starts with
+``=``, ``+``, ``-``, ``@``, tab or carriage return and is not a number (or starts
+with ``'`` followed by one of those or another ``'``) is written with a leading
+``'`` (OWASP "CSV Injection", :mod:`mes.io.formula_escape`), so that opening an
+export in a spreadsheet never runs a formula that a respondent id or attribute
+carried; the CSV upload removes exactly that ``'`` again, so the export
+re-imports unchanged (``'=x`` too).
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import SurveyResponse
 from api.domain.responses.schemas import ResponseOut
+from mes.io.formula_escape import escape_cell
 
 __all__ = [
     "CSV_EXPORT",
     "FHIR_EXPORT",
-    "FORMULA_START",
     "JSONL_EXPORT",
     "ExportFormat",
     "ExportOperation",
@@ -67,7 +68,6 @@ CSV_EXPORT = "text/csv"
 """Sent as ``text/csv; charset=utf-8`` (Litestar adds the charset of text types)."""
 JSONL_EXPORT = "application/x-ndjson"
 _JSONL_ACCEPTED = (JSONL_EXPORT, "application/jsonl", "application/x-jsonlines")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 1000
 """Rows fetched from the database and written per chunk."""
 
@@ -108,16 +108,8 @@ def download_headers(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def safe_cell(value: Any) -> str:
-    """A value as CSV text: empty for None, full precision for floats, formulas defused.
+    """A value as CSV text: empty for None, full precision for floats, formulas escaped.
 
     Examples
     --------
@@ -128,16 +120,14 @@ def safe_cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return "" if value != value else repr(value)
-    text = str(value)
-    if text.startswith(FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
+    return escape_cell(str(value))
 
 
 def csv_line(values: Iterable[Any]) -> str:
-    """One CSV record (quoted where needed, CRLF-terminated) of already-safe cells."""
+    """One CSV record (quoted where needed, CRLF-terminated) of values, each as :func:`safe_cell`
+    writes it (a header row is escaped like any other)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    csv.writer(buffer, lineterminator="\r\n").writerow(safe_cell(v) for v in values)
     return buffer.getvalue()
 
 

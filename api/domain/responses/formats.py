@@ -7,6 +7,9 @@ library reads the two other formats (:func:`mes.io.csv.read_responses_csv`,
 :func:`mes.read_fhir`); this module only reshapes their table into
 ``{"responses": [{"respondent", "answers", "attributes"}]}`` so that every
 format goes through the same validation, transaction and idempotency rules.
+The CSV reader already undoes the exports' formula escaping (a leading ``'``,
+:mod:`mes.io.formula_escape`), once, for values and column names; FHIR, being
+JSON, is taken as sent.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from litestar import Request
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 import mes
-from api.domain.responses.exports import FORMULA_START
 from api.errors import FieldError, ProblemError
 
 __all__ = [
@@ -32,7 +34,6 @@ __all__ = [
     "batch_from_csv",
     "batch_from_fhir",
     "convert_submission",
-    "undefuse",
 ]
 
 CSV = "text/csv"
@@ -63,19 +64,6 @@ def _answer(value: Any) -> Any:
     return value
 
 
-def undefuse(text: str) -> str:
-    """Undo the export's formula defusing: ``'=x`` (as exports write ``=x``) reads as ``=x``.
-
-    Examples
-    --------
-    >>> undefuse("'=1+1"), undefuse("'-a"), undefuse("'quoted"), undefuse("-1")
-    ('=1+1', '-a', "'quoted", '-1')
-    """
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
-        return text[1:]
-    return text
-
-
 def _rows_from_frame(frame: pd.DataFrame, items: set[str]) -> list[dict[str, Any]]:
     columns = [c for c in frame.columns if c != "respondent"]
     rows = []
@@ -86,8 +74,6 @@ def _rows_from_frame(frame: pd.DataFrame, items: set[str]) -> list[dict[str, Any
             value = _cell(record[column])
             if value is None:
                 continue
-            if isinstance(value, str):
-                value = undefuse(value)
             if column in items:
                 answers[str(column)] = _answer(value)
             else:
@@ -95,7 +81,7 @@ def _rows_from_frame(frame: pd.DataFrame, items: set[str]) -> list[dict[str, Any
         respondent = _cell(record.get("respondent"))
         rows.append(
             {
-                "respondent": "" if respondent is None else undefuse(str(respondent)),
+                "respondent": "" if respondent is None else str(respondent),
                 "answers": answers,
                 "attributes": attributes,
             }
