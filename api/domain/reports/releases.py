@@ -25,6 +25,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import anyio.to_thread
 import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -93,18 +94,21 @@ class ReleaseService:
         stored = await stored_answers(self.session, survey, instrument, respondents=False)
         plan = survey_plan(survey, stored.attribute_names())
         attributes = stored.attribute_frame(plan_attributes([tuple(b) for b in plan]))
-        try:
+        floor = self.floor
+
+        def compute() -> tuple[dict[Breakdown, GroupReport], dict[str, Any] | None]:
             with np.errstate(all="ignore"):
-                reports = mes.summarise_plan(
-                    instrument, stored.values, attributes, plan,
-                    min_group_size=self.floor, errors="missing",
-                )
-                reliability = None
-                if len(stored) >= max(2, self.floor):
-                    reliability = {
-                        s: r.to_dict() for s, r in mes.reliability(
-                            instrument, stored.values, errors="missing").items()
-                    }
+                reports = mes.summarise_plan(instrument, stored.values, attributes, plan,
+                                             min_group_size=floor, errors="missing")
+                if len(stored) < max(2, floor):
+                    return reports, None
+                return reports, {s: r.to_dict() for s, r in mes.reliability(
+                    instrument, stored.values, errors="missing").items()}
+
+        try:
+            # Seconds for a large survey, once: in a worker thread, so that the process
+            # keeps answering other requests meanwhile.
+            reports, reliability = await anyio.to_thread.run_sync(compute)
         except mes.MesError as exc:
             raise ProblemError(422, str(exc)) from None
         row = ReportRelease(
