@@ -28,7 +28,12 @@ from mes.groups import (
 from mes.instrument import Instrument
 from mes.io.fhir import FhirError, read_fhir
 from mes.loader import bundled_ids, load_instrument
-from mes.reliability import ScaleReliability, reliability
+from mes.reliability import (
+    ScaleCorrelations,
+    ScaleReliability,
+    reliability,
+    scale_intercorrelations,
+)
 from mes.scoring import ScoreTable, score
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "MesError",
     "ResponseColumnsError",
     "ResponseProblem",
+    "ScaleCorrelations",
     "ScaleReliability",
     "ScoreTable",
     "benchmark_report",
@@ -51,6 +57,7 @@ __all__ = [
     "load_norm_table",
     "read_fhir",
     "reliability",
+    "scale_intercorrelations",
     "score",
     "summarise",
     "summarise_plan",

@@ -147,9 +147,11 @@ class ReportRelease(UUIDAuditBase):
     person's answers without changing a published figure. ``reports`` maps each allowed
     breakdown (attributes joined by ``,``; ``""`` for the overall group) to a
     :meth:`mes.groups.GroupReport.to_dict`; every one of them was protected together
-    with the others. ``reliability`` maps scale id -> ``ScaleReliability.to_dict()``
-    (None with too few respondents). Only aggregates over groups of at least
-    ``min_group_size`` respondents are kept: no answer, no respondent id.
+    with the others. ``reliability`` holds ``scales`` (scale id ->
+    ``ScaleReliability.to_dict()``) and ``intercorrelations``
+    (``ScaleCorrelations.to_dict()``); None with too few respondents. Only aggregates
+    over groups of at least ``min_group_size`` respondents are kept: no answer, no
+    respondent id.
     """
 
     __tablename__ = "report_release"

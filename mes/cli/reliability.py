@@ -3,8 +3,12 @@
 Prints, for every scale, the psych-style reliability summary (alpha with its
 Feldt interval, standardised alpha, G6, average and median inter-item r,
 omega total, n, k) followed by any flags in words, and with ``--items`` the
-per-item table. ``--json`` prints exactly what ``ScaleReliability.to_dict()``
-gives (what the API serves).
+per-item table; then the correlations between scale scores as
+``psych::scoreItems`` gives them (raw below the diagonal, alpha on it,
+corrected for attenuation above it) with flags for scales that are barely
+distinct. ``--json`` prints exactly what ``ScaleReliability.to_dict()`` gives
+(what the API serves) under ``scales``, and ``ScaleCorrelations.to_dict()``
+under ``intercorrelations``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from rich.table import Table
 from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
 from mes.errors import InvalidResponsesError
 from mes.loader import load_instrument
-from mes.reliability import ScaleReliability, reliability
+from mes.reliability import (
+    ScaleCorrelations,
+    ScaleReliability,
+    reliability,
+    scale_intercorrelations,
+)
+from mes.reliability.intercorrelation import BARELY_DISTINCT, IMPUTE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "respondents who answered every item of the scale")
     parser.add_argument("--ci", type=float, default=0.95, metavar="LEVEL",
                         help="coverage of the confidence interval of alpha (default 0.95)")
+    parser.add_argument("--impute", choices=IMPUTE, default="median",
+                        help="scale scores behind the correlations between scales, as "
+                        "psych::scoreItems: missing answers replaced by the item median "
+                        "(default) or mean, or none (correlations from pairwise item "
+                        "covariances)")
     parser.add_argument("--items", action="store_true",
                         help="also print the item statistics of each scale")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -70,6 +85,8 @@ def _reliability(args: argparse.Namespace) -> int:
     try:
         report = reliability(instrument, parsed.frame, scales=args.scales,
                              nan_policy=args.nan_policy, ci=args.ci, errors=args.errors)
+        correlations = scale_intercorrelations(instrument, parsed.frame, scales=args.scales,
+                                               impute=args.impute, errors=args.errors)
     except InvalidResponsesError as exc:
         raise InvalidFileError(with_line_numbers(exc, parsed)) from None
     if args.json:
@@ -78,10 +95,13 @@ def _reliability(args: argparse.Namespace) -> int:
             "file": str(args.file),
             "nan_policy": args.nan_policy,
             "scales": {scale_id: r.to_dict() for scale_id, r in report.items()},
+            "intercorrelations": correlations.to_dict(),
         }
         sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
         return 0
-    _print(report, instrument.title, args)
+    console = Console()
+    _print(console, report, instrument.title, args)
+    _print_correlations(console, correlations)
     return 0
 
 
@@ -89,8 +109,8 @@ def _num(x: float, digits: int = 2) -> str:
     return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _print(report: dict[str, ScaleReliability], title: str, args: argparse.Namespace) -> None:
-    console = Console()
+def _print(console: Console, report: dict[str, ScaleReliability], title: str,
+           args: argparse.Namespace) -> None:
     level = f"{args.ci:.0%}"
     table = Table(title=f"{title}: reliability ({args.nan_policy} deletion), {args.file.name}",
                   box=box.SIMPLE_HEAD, padding=(0, 1),
@@ -136,3 +156,47 @@ def _print(report: dict[str, ScaleReliability], title: str, args: argparse.Names
     else:
         console.print("No flags: every scale has alpha of at least 0.70, enough respondents "
                       "and no miskeyed or constant items.")
+
+
+_IMPUTED = {
+    "median": "missing answers replaced by the item median",
+    "mean": "missing answers replaced by the item mean",
+    "none": "from pairwise item covariances, without imputation",
+}
+
+
+def _print_correlations(console: Console, result: ScaleCorrelations) -> None:
+    """psych's ``$corrected`` layout: raw r below the diagonal, alpha on it, corrected above."""
+    if len(result.scales) < 2:
+        return
+    table = Table(title=f"Correlations between scale scores (n {result.n})",
+                  box=box.SIMPLE_HEAD, padding=(0, 1),
+                  caption="Below the diagonal: correlation of scale scores (psych::scoreItems, "
+                  f"{_IMPUTED[result.impute]}); on it: alpha of those scores (so it can "
+                  "differ from the alpha above); above it: corrected for attenuation, "
+                  "r / sqrt(alpha_i * alpha_j). Corrected values of "
+                  f"{BARELY_DISTINCT:.2f} or more (marked) mean two scales are barely distinct.")
+    table.add_column("scale", overflow="fold", min_width=12)
+    for j in range(len(result.scales)):
+        table.add_column(str(j + 1), justify="right", no_wrap=True, min_width=5)
+    for i, scale_id in enumerate(result.scales):
+        cells = []
+        for j in range(len(result.scales)):
+            value = float(result.corrected[i, j])
+            cell = _num(value)
+            if j == i:
+                cell = f"[bold]{cell}[/bold]"
+            elif j > i and math.isfinite(value) and abs(value) >= BARELY_DISTINCT \
+                    and not result.shared[i, j]:
+                cell = f"[yellow]{cell}[/yellow]"
+            cells.append(cell)
+        table.add_row(f"{i + 1} {scale_id}", *cells)
+    console.print(table)
+    if result.flags:
+        console.print("[bold]Flags on the correlations[/bold]")
+        for flag in result.flags:
+            where = f"[yellow]{', '.join(flag.scales)}[/yellow] " if flag.scales else ""
+            console.print(f"  {where}({flag.code}): {flag.message}", highlight=False)
+    else:
+        console.print(f"No two scales correlate {BARELY_DISTINCT:.2f} or more once corrected "
+                      "for attenuation.")

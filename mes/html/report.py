@@ -23,7 +23,7 @@ from mes.charts import Bar, bar_chart, histogram
 from mes.groups import Benchmark, GroupReport, GroupSummary, WaveComparison
 from mes.groups.protection import TOO_FEW, suppression_note
 from mes.instrument import Instrument
-from mes.reliability import ScaleReliability
+from mes.reliability import ScaleCorrelations, ScaleReliability
 
 __all__ = ["render_report_html"]
 
@@ -54,6 +54,7 @@ def render_report_html(
     change: WaveComparison | None = None,
     benchmarks: Sequence[Benchmark] = (),
     generated: datetime | None = None,
+    intercorrelations: ScaleCorrelations | None = None,
 ) -> str:
     """Render a survey report as a standalone HTML page.
 
@@ -74,6 +75,9 @@ def render_report_html(
         From :func:`mes.groups.benchmark_report`; bands colour the group charts.
     generated : datetime, optional
         Shown in the header (default: now, UTC).
+    intercorrelations : ScaleCorrelations, optional
+        From :func:`mes.reliability.scale_intercorrelations`: whether the sub-scales
+        are distinct (shown with the reliability, when the overall group is).
 
     Returns
     -------
@@ -114,6 +118,8 @@ def render_report_html(
             body.append(page.change(change))
         if reliability:
             body.append(page.reliability(reliability))
+        if intercorrelations is not None and len(intercorrelations.scales) > 1:
+            body.append(page.intercorrelations(intercorrelations))
     body.append(page.footer())
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -354,6 +360,30 @@ class _Page:
                 "<th scope='col'>Cronbach's alpha</th><th scope='col'>95% CI</th>"
                 "<th scope='col'>omega total</th><th scope='col'>average r</th></tr></thead>"
                 f"<tbody>{''.join(rows)}</tbody></table>{flag_list}</section>")
+
+    def intercorrelations(self, result: ScaleCorrelations) -> str:
+        scales = list(result.scales)
+        head = "".join(f"<th scope='col'>{escape(self.title(s))}</th>" for s in scales)
+        rows = []
+        for i, a in enumerate(scales):
+            cells = []
+            for j in range(len(scales)):
+                value = (result.alpha[i] if i == j else result.cor[i, j] if j < i
+                         else result.corrected[i, j])
+                cls = " class='flag'" if j > i and abs(value) >= 0.9 else ""
+                cells.append(f"<td{cls}>{_num(value)}</td>")
+            rows.append(f"<tr><th scope='row'>{escape(self.title(a))}</th>{''.join(cells)}</tr>")
+        flags = [f"<li class='flag'>{escape(f.message)}</li>" for f in result.flags]
+        flag_list = (f"<ul>{''.join(flags)}</ul>" if flags else
+                     "<p>Every pair of sub-scales is distinct (corrected correlations below "
+                     "0.90).</p>")
+        return ("<section id='intercorrelations'><h2>Are the sub-scales distinct?</h2>"
+                "<p>Correlations between scale scores: below the diagonal as measured, on it "
+                "each scale's alpha, above it corrected for unreliability (psych::scoreItems). "
+                "A corrected correlation near 1 means two scales measure the same thing.</p>"
+                "<div class='scroll'><table><caption>Scale intercorrelations</caption><thead>"
+                f"<tr><th scope='col'></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+                f"</table></div>{flag_list}</section>")
 
     def footer(self) -> str:
         k = self.report.min_group_size

@@ -12,10 +12,26 @@ totals from the raw answers), :mod:`~mes.reliability.alpha` (coefficients from a
 covariance matrix), :mod:`~mes.reliability.omega` (one-factor omega total),
 :mod:`~mes.reliability.flags` (plain-language warnings),
 :mod:`~mes.reliability.report` (result types), :mod:`~mes.reliability.analysis`
-(:func:`reliability`).
+(:func:`reliability`), :mod:`~mes.reliability.intercorrelation` (correlations
+between scale scores, raw and corrected for attenuation:
+:func:`scale_intercorrelations`).
 """
 
 from mes.reliability.analysis import NAN_POLICIES, reliability
+from mes.reliability.intercorrelation import (
+    CorrelationFlag,
+    ScaleCorrelations,
+    scale_intercorrelations,
+)
 from mes.reliability.report import Flag, ItemReliability, ScaleReliability
 
-__all__ = ["NAN_POLICIES", "Flag", "ItemReliability", "ScaleReliability", "reliability"]
+__all__ = [
+    "NAN_POLICIES",
+    "CorrelationFlag",
+    "Flag",
+    "ItemReliability",
+    "ScaleCorrelations",
+    "ScaleReliability",
+    "reliability",
+    "scale_intercorrelations",
+]

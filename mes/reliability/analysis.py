@@ -163,11 +163,7 @@ def reliability(
     >>> report["vigour"].flag_codes()
     ['too_few_respondents']
     """
-    if not isinstance(instrument, Instrument):
-        raise TypeError(
-            f"instrument must be a mes.Instrument (from mes.load_instrument), got "
-            f"{type(instrument).__name__}"
-        )
+    _require_instrument(instrument)
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
     if correlations not in CORRELATIONS:
@@ -213,6 +209,14 @@ def reliability(
                 correlations,
             )
     return out
+
+
+def _require_instrument(instrument: object) -> None:
+    if not isinstance(instrument, Instrument):
+        raise TypeError(
+            f"instrument must be a mes.Instrument (from mes.load_instrument), got "
+            f"{type(instrument).__name__}"
+        )
 
 
 def _scale_ids(instrument: Instrument, scales: str | Iterable[str] | None) -> list[str]:

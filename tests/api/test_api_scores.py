@@ -192,3 +192,28 @@ def test_reliability_alpha_equals_pingouin_on_the_stored_answers(
     alpha, _ = pingouin.cronbach_alpha(frame[items], nan_policy="pairwise")
     assert report["scales"]["work_satisfaction"]["alpha"] == pytest.approx(alpha, abs=1e-9)
     assert report["scales"]["climate_for_positive_change"]["items"]["mes03"]["n"] == 79
+
+
+def test_reliability_carries_the_scale_intercorrelations_of_the_library(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    """psych::scoreItems' $cor and $corrected, released with the reliability report and
+    equal to mes.scale_intercorrelations of the stored answers; the HTML report shows
+    them."""
+    survey = create_survey(client, admin)
+    rows = mes_rows(60, seed=6)
+    client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
+    close_survey(client, admin, survey)
+    body = client.get(f"/v1/surveys/{survey}/reliability", headers=admin).json()
+    want = mes.scale_intercorrelations(mes.load_instrument("mes"), _frame(rows)).to_dict()
+    got = body["intercorrelations"]
+    assert got["scales"] == want["scales"]
+    for kind in ("cor", "corrected"):
+        for a in want["scales"]:
+            for b in want["scales"]:
+                if want[kind][a][b] is None:
+                    assert got[kind][a][b] is None
+                else:
+                    assert got[kind][a][b] == pytest.approx(want[kind][a][b], abs=1e-12)
+    page = client.get(f"/v1/surveys/{survey}/report.html", headers=admin).text
+    assert "<section id='intercorrelations'>" in page

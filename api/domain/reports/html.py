@@ -28,6 +28,7 @@ def html_page(result: SurveyReport) -> str:
         reliability=result.reliability,
         change=result.change,
         benchmarks=result.benchmarks or (),
+        intercorrelations=result.intercorrelations,
     )
 
 

@@ -38,7 +38,7 @@ from api.domain.surveys.services import SurveyService
 from api.errors import FieldError, ProblemError
 from mes.groups import GroupReport, raise_threshold
 from mes.groups.plan import Breakdown, allowed_breakdowns, default_plan, plan_attributes
-from mes.reliability import ScaleReliability
+from mes.reliability import ScaleCorrelations, ScaleReliability
 
 __all__ = ["ReleaseService", "breakdown_key", "survey_plan"]
 
@@ -102,8 +102,11 @@ class ReleaseService:
                                              min_group_size=floor, errors="missing")
                 if len(stored) < max(2, floor):
                     return reports, None
-                return reports, {s: r.to_dict() for s, r in mes.reliability(
+                scales = {s: r.to_dict() for s, r in mes.reliability(
                     instrument, stored.values, errors="missing").items()}
+                between = mes.scale_intercorrelations(instrument, stored.values,
+                                                      errors="missing").to_dict()
+                return reports, {"scales": scales, "intercorrelations": between}
 
         try:
             # Seconds for a large survey, once: in a worker thread, so that the process
@@ -176,9 +179,18 @@ class ReleaseService:
         """The released reliability report per scale (None with too few respondents)."""
         if release.reliability is None:
             return None
-        return {s: ScaleReliability.from_dict(d) for s, d in release.reliability.items()}
+        return {s: ScaleReliability.from_dict(d)
+                for s, d in release.reliability["scales"].items()}
+
+    @staticmethod
+    def intercorrelations(release: ReportRelease) -> ScaleCorrelations | None:
+        """The released correlations between scale scores (None with too few respondents)."""
+        if release.reliability is None:
+            return None
+        return ScaleCorrelations.from_dict(release.reliability["intercorrelations"])
 
     @staticmethod
     def reliability_payload(release: ReportRelease) -> dict[str, Any] | None:
-        """The released reliability report as JSON data."""
+        """The released reliability report as JSON data: ``scales`` (scale id ->
+        ``ScaleReliability.to_dict()``) and ``intercorrelations``."""
         return None if release.reliability is None else dict(release.reliability)

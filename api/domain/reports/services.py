@@ -59,6 +59,7 @@ class SurveyReport:
     change: Any = None  # mes.groups.WaveComparison, or None
     benchmarks: Any = None  # list of mes.groups.Benchmark, or None
     comparison: dict[str, Any] | None = None  # the comparison set's summary
+    intercorrelations: Any = None  # mes.ScaleCorrelations (HTML only), or None
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON: the group report, plus ``change`` and ``benchmarks`` when asked."""
@@ -130,8 +131,9 @@ class ReportService:
         release = await self.releases.release(survey)
         report = self.releases.report(release, by, threshold)
         instrument = await self.releases.surveys.instrument_of(survey)
-        reliability = (self.releases.reliability(release)
-                       if options.reliability and release.respondents >= threshold else None)
+        shown = options.reliability and release.respondents >= threshold
+        reliability = self.releases.reliability(release) if shown else None
+        between = self.releases.intercorrelations(release) if shown else None
         change = None
         if options.previous is not None:
             change, _ = await self._compare(options.previous, survey, report, by, threshold,
@@ -151,6 +153,7 @@ class ReportService:
             change=change,
             benchmarks=benchmarks,
             comparison=comparison,
+            intercorrelations=between,
         )
 
     async def compare(

@@ -76,3 +76,9 @@ class ReliabilityReport(BaseModel):
     n: int = Field(description="Respondents stored.")
     method: str = Field(description="How it was computed: mes.reliability (psych::alpha).")
     scales: dict[str, dict[str, Any]]
+    intercorrelations: dict[str, Any] | None = Field(
+        default=None,
+        description="Correlations between the scale scores as psych::scoreItems reports them: "
+        "cor (raw), corrected (alpha on the diagonal, disattenuated above), alpha, flags "
+        "(not_distinct above 1, barely_distinct from 0.90).",
+    )

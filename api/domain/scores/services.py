@@ -161,8 +161,8 @@ class ScoringService:
         """
         survey = await self.responses.surveys.get_model(survey_id)
         release = await self.releases.release(survey)
-        scales = self.releases.reliability_payload(release)
-        if scales is None:
+        payload = self.releases.reliability_payload(release)
+        if payload is None:
             minimum = max(2, self.releases.floor)
             raise ProblemError(
                 422,
@@ -176,7 +176,8 @@ class ScoringService:
             instrument_version=survey.instrument_version,
             n=release.respondents,
             method="mes.reliability",
-            scales=scales,
+            scales=payload["scales"],
+            intercorrelations=payload["intercorrelations"],
         )
 
     async def score_stateless(
