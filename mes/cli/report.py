@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
         help="group report of a CSV of responses (small groups suppressed)",
-        description="Summarise every scale per group of respondents: n, mean, SD, 95%% CI, "
+        description="Summarise every scale per group of respondents: n, mean, SD, 95% CI, "
         "percent favourable, response rate. Groups smaller than --min-group-size show no "
         "statistics and no exact n, nor does any group that would give one away by "
         "subtraction.",

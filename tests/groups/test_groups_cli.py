@@ -104,3 +104,11 @@ def test_a_plan_protects_the_report_with_every_breakdown_it_lists(
     assert main(["report", str(path), "-i", "mes", "--by", "grade,site",
                  "--plan", "site,grade"]) == 2
     assert "not in the reporting plan" in capsys.readouterr().err
+
+
+def test_report_help_says_95_percent_once(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = capsys.readouterr().out
+    assert "95% CI" in text
+    assert "%%" not in text
