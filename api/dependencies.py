@@ -83,7 +83,7 @@ async def provide_reports(
     benchmark_service: NamedDependency[BenchmarkService],
 ) -> ReportService:
     """Group reports with comparisons and benchmarks, from the surveys' releases."""
-    return ReportService(release_service, release_service.floor, benchmark_service)
+    return ReportService(release_service, benchmark_service)
 
 
 DEPENDENCIES = {

@@ -56,7 +56,7 @@ class InstrumentProblem:
 
 
 class InstrumentError(MesError, ValueError):
-    """An instrument definition breaks a rule of the format (DESIGN.md section 2).
+    """An instrument definition breaks a rule of the format (:mod:`mes.instrument`).
 
     Attributes
     ----------

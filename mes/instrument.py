@@ -1,6 +1,6 @@
 """Instrument definitions: the pydantic model and the rules a definition must keep.
 
-An instrument is data, never code (DESIGN.md section 2). :class:`Instrument`
+An instrument is data, never code. :class:`Instrument`
 validates the shape of a definition; :func:`check_instrument` enforces the
 rules that span several fields (unique ids, references, cycles, ...), and
 reports every broken rule with its path inside the definition and the fix.
@@ -229,7 +229,7 @@ class _RulesBrokenError(ValueError):
 def check_instrument(inst: Instrument) -> list[InstrumentProblem]:
     """Return every broken cross-field rule of an instrument definition.
 
-    Rules (DESIGN.md section 2): unique ids; every referenced item or scale
+    Rules: unique ids; every referenced item or scale
     exists; a scale has items or scales, not both, and at least two items in
     total; no cycles; every item belongs to at least one scale;
     ``favourable_min`` within the scale; codes map to values within the scale.

@@ -4,7 +4,7 @@ This is the one edge where input is converted (statsmodels' habit): everything
 after it computes on a float64 ndarray of shape (respondents, items) in the
 instrument's item order, NaN meaning "not answered".
 
-Accepted shapes (DESIGN.md section 3): a pandas DataFrame, a mapping of item id
+Accepted shapes: a pandas DataFrame, a mapping of item id
 -> sequence, a sequence of mappings (one per respondent), or a 2-D array whose
 columns follow the instrument's item order. Missing answers: None, NaN, "".
 Coded answers are translated through ``response_scale.codes``.

@@ -1,6 +1,6 @@
 """Scale scores for every respondent, vectorised over respondents.
 
-The rules are those of DESIGN.md section 3 and agree with R psych: answers are
+The rules agree with R psych: answers are
 reverse-keyed to ``min + max - x``, optionally imputed with the item median or
 mean (``psych::scoreItems(impute = "median")``, the default there), and a scale
 score is the mean of the scale's items (``psych::alpha``'s person scores, which

@@ -1,11 +1,11 @@
 """Tests of mes.io.fhir.read_fhir: real HL7 examples, synthetic edge cases, a round trip.
 
-The real examples are read from ../shared/samples/fhir (see its README): the HL7 SDC PHQ-9
-QuestionnaireResponse (codes only, answers nested in group H1/T1, a stored total H1/TS), its
-adaptive variant (identifier.value, contained Questionnaire) and the FHIR R4 core Glasgow Coma
-Score response (LOINC codings carrying the ordinalValue extension). Their instrument definitions
-are test data in tests/data/fhir/. Every expected number below is read from, or stated with
-its place in, those files.
+The real examples are copies in tests/data/fhir (CC0; its README gives their sources): the
+HL7 SDC PHQ-9 QuestionnaireResponse (codes only, answers nested in group H1/T1, a stored
+total H1/TS), its adaptive variant (identifier.value, contained Questionnaire) and the
+FHIR R4 core Glasgow Coma Score response (LOINC codings carrying the ordinalValue
+extension). Their instrument definitions are test data in tests/data/fhir/ too. Every
+expected number below is read from, or stated with its place in, those files.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import mes
 from mes.instrument import Instrument, instrument_from_mapping
 from mes.io.fhir import ITEM_WEIGHT_URL, ORDINAL_VALUE_URL, FhirError, FhirProblem, read_fhir
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "fhir"
+SAMPLES = Path(__file__).resolve().parent / "data" / "fhir"
 DATA = Path(__file__).resolve().parent / "data" / "fhir"
 
 PHQ9_QR = "sdc-questionnaireresponse-sdc-profile-example-PHQ9.json"
@@ -39,12 +39,8 @@ PHQ9_ITEMS = [f"H1/T1/Q{i}" for i in range(1, 10)]
 
 
 def sample(name: str) -> dict[str, Any]:
-    """A real HL7 example, or skip when the shared samples folder is not there."""
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"HL7 FHIR sample {name} not found in {SAMPLES} (the shared samples folder "
-                    "sits next to the repository checkout; see shared/samples/fhir/README.md)")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    """A real HL7 example (tests/data/fhir)."""
+    data: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
     return data
 
 

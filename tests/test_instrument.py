@@ -1,4 +1,4 @@
-"""Instrument definitions: the bundled files and every rule of DESIGN.md section 2."""
+"""Instrument definitions: the bundled files and every rule of the format."""
 
 from __future__ import annotations
 

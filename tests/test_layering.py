@@ -1,4 +1,4 @@
-"""`mes/` is the pure library: it never imports the service or its frameworks (DESIGN.md s1)."""
+"""`mes/` is the pure library: it never imports the service or its frameworks."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Property-based tests of scoring (DESIGN.md section 3), driven by mes.testing.
+"""Property-based tests of scoring (mes.scoring), driven by mes.testing.
 
 Every property is checked over random instruments (varied response scales,
 reverse keying, nested composites, mean/sum, min-answered rules, missing-data
 policies) and random answers with missing cells. The reference computation
 below is written independently of :mod:`mes.scoring`: pandas, one scale at a
-time, straight from the rules in DESIGN.md.
+time, straight from the scoring rules (mes/scoring.py).
 """
 
 from __future__ import annotations
@@ -497,7 +497,7 @@ def test_an_answer_is_invalid_exactly_when_not_a_whole_number_on_the_scale(
 ) -> None:
     # The range check casts to a small integer type (mes.responses._check_range); the
     # reference here is the rule itself, in floats: NaN is missing, anything else must be
-    # a whole number from min to max (DESIGN.md section 3).
+    # a whole number from min to max (the scoring rules).
     lo, hi = bounds
     inst = instrument_from_mapping({
         "id": "t", "version": "1", "title": "T", "licence": "CC0",

@@ -1,4 +1,4 @@
-"""Hypothesis properties of mes.reliability (DESIGN.md section 4, issue 3)."""
+"""Hypothesis properties of mes.reliability ."""
 
 from __future__ import annotations
 

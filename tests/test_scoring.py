@@ -1,4 +1,4 @@
-"""Scoring rules of DESIGN.md section 3, each on a case worked by hand."""
+"""Scoring rules (mes/scoring.py), each on a case worked by hand."""
 
 from __future__ import annotations
 

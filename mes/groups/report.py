@@ -9,7 +9,6 @@ a report (``to_dict``, ``to_frame``) cannot leak one, and a report read back wit
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -25,12 +24,9 @@ __all__ = [
     "GroupReport",
     "GroupSummary",
     "ScaleSummary",
+    "quantile_name",
     "raise_threshold",
 ]
-
-
-def _num(x: float) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -344,7 +340,7 @@ class GroupReport:
         distribution scales. Suppressed cells are empty, and
         ``suppressed_group_reason`` and ``suppressed_reason`` say why.
         """
-        q_cols = [_qname(q) for q in self.quantiles]
+        q_cols = [quantile_name(q) for q in self.quantiles]
         h_cols = [f"pct_{_edge(a)}_{_edge(b)}" for a, b in itertools.pairwise(self.bins)]
         rows = []
         for g in self.groups:
@@ -375,7 +371,8 @@ class GroupReport:
         return frame
 
 
-def _qname(q: float) -> str:
+def quantile_name(q: float) -> str:
+    """``0.25`` -> ``"p25"``: the key of a quantile in a report."""
     return f"p{round(q * 100, 6):g}"
 
 
@@ -436,7 +433,7 @@ def raise_threshold(report: GroupReport, min_group_size: int) -> GroupReport:
         cells[s] = suppression_mask(n, equations, k, initial=start)
     for i, g in enumerate(report.groups):
         if not hidden_group[i] and not any(cells[s][i] for s in report.scales):
-            groups.append(_raise_bins(g, k))
+            groups.append(_raise_bins(g, k, report.quantiles))
             continue
         group_reason = g.reason if g.suppressed else (
             _reason(g.n, k) if hidden_group[i] else None)
@@ -448,7 +445,7 @@ def raise_threshold(report: GroupReport, min_group_size: int) -> GroupReport:
                 reason = group_reason if hidden_group[i] else _reason(v.n, k)
                 scales[s] = ScaleSummary(scale=s, suppressed=True, reason=reason)
             else:
-                scales[s] = _raise_scale_bins(v, k)
+                scales[s] = _raise_scale_bins(v, k, report.quantiles)
         groups.append(GroupSummary(
             key=g.key, suppressed=bool(hidden_group[i]),
             n=None if hidden_group[i] else g.n, headcount=g.headcount,
@@ -463,11 +460,12 @@ def _reason(n: int | None, k: int) -> str:
     return TOO_FEW if n is not None and 0 < n < k else PROTECTS
 
 
-def _raise_bins(group: GroupSummary, k: int) -> GroupSummary:
-    return replace(group, scales={s: _raise_scale_bins(v, k) for s, v in group.scales.items()})
+def _raise_bins(group: GroupSummary, k: int, probs: tuple[float, ...]) -> GroupSummary:
+    return replace(group, scales={s: _raise_scale_bins(v, k, probs)
+                                  for s, v in group.scales.items()})
 
 
-def _raise_scale_bins(cell: ScaleSummary, k: int) -> ScaleSummary:
+def _raise_scale_bins(cell: ScaleSummary, k: int, probs: tuple[float, ...]) -> ScaleSummary:
     if cell.suppressed or not cell.histogram or not cell.n:
         return cell
     counts = np.array([0.0 if b["percent"] is None else b["percent"] * cell.n / 100.0
@@ -485,8 +483,7 @@ def _raise_scale_bins(cell: ScaleSummary, k: int) -> ScaleSummary:
                  for i, b in enumerate(cell.histogram)]
     quantiles = cell.quantiles
     if quantiles is not None:
-        names = list(quantiles)
-        probs = [float(q[1:]) / 100.0 for q in names]
+        # The cell's quantiles are the report's, in its order (``quantile_name(p)``).
         shown_q = quantiles_shown(np.array([cell.n]), probs, k)[0]
         quantiles = {q: (v if shown_q[j] else None) for j, (q, v) in enumerate(quantiles.items())}
     return replace(cell, histogram=histogram, quantiles=quantiles)

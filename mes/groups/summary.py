@@ -38,7 +38,7 @@ from mes.groups.plan import (
     report_levels,
 )
 from mes.groups.protection import Composite, Protection, protect_table, quantiles_shown
-from mes.groups.report import GroupReport, GroupSummary, ScaleSummary
+from mes.groups.report import GroupReport, GroupSummary, ScaleSummary, quantile_name
 from mes.groups.suppression import check_threshold, equations_for_levels
 from mes.instrument import Instrument
 from mes.responses import (
@@ -72,10 +72,6 @@ class GroupingError(MesError, ValueError):
 
 def _num(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
-
-
-def _qname(q: float) -> str:
-    return f"p{round(q * 100, 6):g}"
 
 
 # ----- preparation ------------------------------------------------------------------------
@@ -644,7 +640,7 @@ def _group_summary(
             continue
         qd = hd = None
         if s in table.quant:
-            qd = {_qname(q): _num(table.quant[s][i, k]) for k, q in enumerate(table.probs)}
+            qd = {quantile_name(q): _num(table.quant[s][i, k]) for k, q in enumerate(table.probs)}
             d = table.dist.index(s)
             hidden_bins = protection.hidden_bins[j][i]
             hd = [{"from": a, "to": b,

@@ -5,8 +5,8 @@ answers as ``QuestionnaireResponse`` resources, one per respondent, often in a
 ``Bundle``. :func:`read_fhir` turns them into the table :func:`mes.score`
 takes: a ``respondent`` column and one column per item of the instrument.
 
-Rules (DESIGN.md sections 3 and 6; issue 6 item 2)
---------------------------------------------------
+Rules
+-----
 Input
     One QuestionnaireResponse, a Bundle of them (any ``Bundle.type``; every
     ``entry[].resource``), or a sequence of QuestionnaireResponses; each as a

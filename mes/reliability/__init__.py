@@ -1,4 +1,4 @@
-"""Reliability of scale scores, matching R ``psych::alpha`` (DESIGN.md section 4).
+"""Reliability of scale scores, matching R ``psych::alpha``.
 
 >>> import mes
 >>> inst = mes.load_instrument("uwes9")

@@ -69,8 +69,8 @@ def reliability(
         Where the correlation matrix behind ``std_alpha``, ``g6``,
         ``average_r``, ``median_r``, ``signal_noise``, ``std_r``,
         ``std_alpha_if_dropped`` and ``omega_total`` comes from when answers are
-        missing: rescaled from the pairwise covariance matrix (the contract,
-        DESIGN.md section 4, and ``psych::alpha`` up to its 2023 sources), or
+        missing: rescaled from the pairwise covariance matrix (as
+        ``psych::alpha`` does up to its 2023 sources), or
         each correlation over the respondents who answered both items
         (``cor(x, use = "pairwise")``, which the output of current psych
         releases matches). Identical without missing answers or with

@@ -153,7 +153,7 @@ def test_other_routes_refuse_csv(client: TestClient[Any], admin: dict[str, str])
     assert "text/csv" not in response.json()["detail"].split("send", 1)[1]
 
 
-# ----- issue 6 item 1, end to end: dialects, codes, lines, transaction, idempotency ---------
+# ----- CSV end to end: dialects, codes, lines, transaction, idempotency ---------
 
 ITEMS = [f"mes{i:02d}" for i in range(1, 31)]
 

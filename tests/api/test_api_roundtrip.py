@@ -1,4 +1,4 @@
-"""Issue 6 item 4: the same responses sent as JSON, as CSV and as FHIR give identical scores.
+"""The same responses sent as JSON, as CSV and as FHIR give identical scores.
 
 A hypothesis property through the real app: any valid set of answers to the
 bundled ``mes`` instrument, or to a tenant's own instrument (codes, reverse

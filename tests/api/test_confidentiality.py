@@ -171,12 +171,24 @@ def test_reports_wait_for_the_close_and_never_move_after_it(
     assert first.status_code == 200
     released = client.get(f"/v1/surveys/{survey}", headers=reader).json()
     assert released["released_at"] is not None
+    link = client.post(f"/v1/surveys/{survey}/report/shares", headers=reader,
+                       json={"by": ["site"]}).json()["url"].split("testserver.local")[-1]
+
+    def page() -> str:
+        """A share link's page, without the minute it was generated and the numbering of
+        its charts' SVG ids (a counter per process)."""
+        text = re.sub(r"generated [^<]*", "", client.get(link).text)
+        return re.sub(r"\b[a-z]\d+([td])\b", r"x\1", text)
+
+    shared = page()
+    assert "respondents" in shared
     # Erasure keeps working and moves nothing: the erased doctor cannot be worked out.
     erased = client.delete(f"/v1/surveys/{survey}/responses/r00030", headers=writer)
     assert erased.status_code == 204, erased.text
     assert client.get(f"/v1/surveys/{survey}", headers=reader).json()["responses"] == 63
     again = client.get(f"/v1/surveys/{survey}/report?by=site", headers=reader)
     assert again.json() == first.json()
+    assert page() == shared  # a link viewer (no key) sees nothing move either
     # No new responses, no reopening, no other plan.
     late = client.post(f"/v1/surveys/{survey}/responses", headers=writer,
                        json={"responses": mes_rows(1, seed=99)})

@@ -77,14 +77,9 @@ class SurveyReport:
 class ReportService:
     """Group reports of one tenant's surveys."""
 
-    def __init__(
-        self,
-        releases: ReleaseService,
-        floor: int,
-        benchmarks: BenchmarkService | None = None,
-    ) -> None:
+    def __init__(self, releases: ReleaseService, benchmarks: BenchmarkService) -> None:
         self.releases = releases
-        self.floor = floor
+        self.floor = releases.floor  # MES_MIN_GROUP_SIZE, the releases' threshold
         self.benchmarks = benchmarks
 
     def threshold(self, min_group_size: int | None) -> int:
@@ -140,8 +135,6 @@ class ReportService:
                                             "query.previous")
         benchmarks, comparison = None, None
         if options.benchmark is not None:
-            if self.benchmarks is None:  # pragma: no cover - wired in every controller
-                raise ProblemError(501, "benchmarks are not available here")
             comparison_set = await self.benchmarks.comparison_set(survey, options.benchmark)
             benchmarks = self.benchmarks.place(report, comparison_set, exclude=str(survey_id))
             comparison = self.benchmarks.describe(comparison_set, exclude=str(survey_id))

@@ -1,4 +1,4 @@
-"""Bodies of the responses routes (the core shape of DESIGN.md section 6)."""
+"""Bodies of the responses routes: one row is a respondent, their answers and attributes."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def report_service(
     """A report service of ``tenant_id`` (with benchmarks) at the service's floor: share
     links are read without a key, so the controllers' dependencies cannot build it."""
     releases = ReleaseService(session, tenant_id, settings.min_group_size)
-    return ReportService(releases, releases.floor, BenchmarkService(releases))
+    return ReportService(releases, BenchmarkService(releases))
 
 
 class ShareService:
