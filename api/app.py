@@ -10,19 +10,18 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
-from litestar import Litestar, Request, Response, Router
+from litestar import Litestar, Response, Router
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import create_rate_limiter
-from api.db.engine import WRITE_REQUEST, create_engine
+from api.db.engine import create_engine
 from api.db.transactions import commit_before_send
 from api.dependencies import DEPENDENCIES
 from api.domain.audit.controllers import AuditController
@@ -32,82 +31,19 @@ from api.domain.instruments.controllers import InstrumentController
 from api.domain.reports.controllers import ReportController
 from api.domain.responses.cache import answer_cache
 from api.domain.responses.controllers import ResponseController
-from api.domain.responses.formats import CSV, FHIR, convert_submission
 from api.domain.scores.controllers import ScoreController
 from api.domain.shares.controllers import ShareController, SharedReportController
 from api.domain.surveys.controllers import SurveyController
 from api.domain.system.controllers import SystemController
-from api.errors import EXCEPTION_HANDLERS, ProblemError, install_log_redaction
+from api.errors import EXCEPTION_HANDLERS, install_log_redaction
 from api.heap import freeze_startup_heap, unfreeze_heap
-from api.request_checks import refuse_nul_characters
+from api.request_checks import check_request
 from api.settings import Settings, get_settings
 
 __all__ = ["API_VERSION", "create_app"]
 
 API_VERSION = "1.0.0"
 BEARER = "BearerAuth"
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
-_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def _query_names(handler: Any) -> set[str]:
-    """Query parameters a route declares (every one is declared with QueryParameter)."""
-    return {
-        name
-        for name, field in handler.parsed_fn_signature.parameters.items()
-        if isinstance(field.kwarg_definition, QueryParameter)
-    }
-
-
-async def check_request(request: Request[Any, Any, Any]) -> None:
-    """Refuse, before anything is parsed, unknown query parameters (422) and bodies
-    that are not JSON (415); convert CSV and FHIR bodies where a route takes them.
-
-    An unknown parameter is most often a typo (``?onconflict=replace``) that would
-    otherwise be ignored silently. A route that also takes ``text/csv`` and
-    ``application/fhir+json`` says so with ``opt={"csv_fhir": True}``.
-    """
-    try:
-        await _check_request(request)
-    finally:
-        # After the CSV/FHIR conversion, whose own session only reads: the route's session
-        # is the first to begin afterwards, and takes SQLite's write lock (api/db/engine.py).
-        if request.method in _WRITE_METHODS:
-            WRITE_REQUEST.set([True])
-
-
-async def _check_request(request: Request[Any, Any, Any]) -> None:
-    await refuse_nul_characters(request, body=request.method in _BODY_METHODS)
-    known = _query_names(request.route_handler)
-    unknown = sorted(set(request.query_params) - known)
-    if unknown and request.url.path.startswith("/v1/"):
-        raise ProblemError(
-            422,
-            f"unknown query parameter(s): {', '.join(unknown)}; this route accepts: "
-            f"{', '.join(sorted(known)) or 'none'}",
-            errors=[
-                {
-                    "field": f"query.{name}",
-                    "value": request.query_params.get(name),
-                    "message": "unknown query parameter.",
-                }
-                for name in unknown
-            ],
-        )
-    if request.method not in _BODY_METHODS:
-        return
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    takes_csv_fhir = bool(request.route_handler.opt.get("csv_fhir"))
-    if takes_csv_fhir and media_type in (CSV, FHIR):
-        await convert_submission(request, media_type)
-        return
-    if media_type == "application/json":
-        return
-    accepted = "application/json" + (f", {CSV} or {FHIR}" if takes_csv_fhir else "")
-    raise ProblemError(
-        415,
-        f"Content-Type {media_type or '(none)'!r} is not supported here; send {accepted}",
-    )
 
 
 _HTML_HEADERS = {

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,8 +35,8 @@ from api.db.models import ApiKey, NormTable, ReportShare, Survey, Tenant
 from api.domain.benchmarks.schemas import NormTableCreate
 from api.domain.benchmarks.services import BenchmarkService
 from api.domain.reports.releases import ReleaseService
-from api.domain.responses.schemas import ResponseIn
-from api.domain.responses.services import ResponseService
+from api.domain.responses.parsing import JSON, IngestLimits
+from api.domain.responses.services import ResponseService, Submission
 from api.domain.shares.schemas import ShareCreate
 from api.domain.shares.services import ShareService
 from api.domain.shares.signing import signing_key
@@ -178,9 +179,9 @@ async def seed_demo(session: AsyncSession, settings: Settings, base_url: str) ->
             await session.flush()
             created = True
         if not survey.response_count:
-            rows = [ResponseIn.model_validate(r) for r in synthetic_responses(wave, n)]
-            await ResponseService(session, tenant.id, max_batch_rows=len(rows)).submit(
-                survey.id, rows, replace=False
+            body = msgspec.json.encode({"responses": synthetic_responses(wave, n)})
+            await ResponseService(session, tenant.id, IngestLimits(max_rows=n)).submit(
+                survey.id, Submission(JSON, body)
             )
             created = True
         if survey.status == "open":  # fieldwork over: its reports can be read

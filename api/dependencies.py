@@ -14,6 +14,7 @@ from api.domain.benchmarks.services import BenchmarkService
 from api.domain.instruments.services import InstrumentService
 from api.domain.reports.releases import ReleaseService
 from api.domain.reports.services import ReportService
+from api.domain.responses.parsing import IngestLimits
 from api.domain.responses.services import ResponseService
 from api.domain.scores.services import ScoringService
 from api.domain.surveys.services import SurveyService
@@ -45,9 +46,17 @@ async def provide_responses(
     db_session: NamedDependency[AsyncSession],
     principal: NamedDependency[Principal],
 ) -> ResponseService:
-    """Responses of the caller's surveys, with the configured batch limit."""
+    """Responses of the caller's surveys, with the configured ingest limits."""
+    settings = request.app.state.settings
     return ResponseService(
-        db_session, principal.tenant_id, request.app.state.settings.max_batch_rows
+        db_session,
+        principal.tenant_id,
+        IngestLimits(
+            max_rows=settings.max_batch_rows,
+            max_attributes=settings.max_attributes,
+            max_value_chars=settings.max_value_chars,
+        ),
+        session_maker=request.app.state.session_maker,
     )
 
 

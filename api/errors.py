@@ -323,10 +323,6 @@ def problem_response(
     """Build a problem+json response (members that are None are left out)."""
     body = problem_document(status, detail, request.url.path)
     if errors is not None:
-        lines = request.state.get("csv_lines")  # set for text/csv submissions
-        for error in errors:
-            if lines and error.row is not None and 0 <= error.row < len(lines):
-                error.line = lines[error.row]
         body["errors"] = [
             e.model_dump(
                 mode="json",

@@ -1,4 +1,10 @@
-"""Checks every request passes before any route sees it: here, no NUL characters.
+"""Checks every request passes before any route sees it (:func:`check_request`).
+
+Only what applies to every route lives here: no NUL characters, no unknown
+query parameters, a body of a media type the route reads, and the mark that
+makes a write request's first transaction take SQLite's write lock. What a
+body means is the route's business (for batches,
+:mod:`api.domain.responses.parsing`).
 
 PostgreSQL cannot store U+0000 in text or JSON (asyncpg raises
 ``CharacterNotInRepertoireError``), so a title, respondent id, attribute or
@@ -13,10 +19,71 @@ import re
 from typing import Any
 
 from litestar import Request
+from litestar.params import QueryParameter
 
+from api.db.engine import WRITE_REQUEST
 from api.errors import ProblemError
 
-__all__ = ["refuse_nul_characters"]
+__all__ = ["check_request", "media_type_of", "refuse_nul_characters"]
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON = "application/json"
+
+
+def media_type_of(request: Request[Any, Any, Any]) -> str:
+    """The request's Content-Type without parameters, lower case (``""`` when absent)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _query_names(handler: Any) -> set[str]:
+    """Query parameters a route declares (every one is declared with QueryParameter)."""
+    return {
+        name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if isinstance(field.kwarg_definition, QueryParameter)
+    }
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse, before anything is parsed, NUL characters (422), unknown query
+    parameters (422) and bodies of a media type the route does not read (415).
+
+    An unknown parameter is most often a typo (``?onconflict=replace``) that would
+    otherwise be ignored silently. Routes read JSON bodies; one that reads others
+    lists them all in ``opt={"body_types": (...)}``.
+    """
+    if request.method in _WRITE_METHODS:
+        # The route's session is the first to begin: it takes SQLite's write lock at
+        # BEGIN, so that two writers queue instead of failing (api/db/engine.py).
+        WRITE_REQUEST.set([True])
+    await refuse_nul_characters(request, body=request.method in _BODY_METHODS)
+    known = _query_names(request.route_handler)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown and request.url.path.startswith("/v1/"):
+        raise ProblemError(
+            422,
+            f"unknown query parameter(s): {', '.join(unknown)}; this route accepts: "
+            f"{', '.join(sorted(known)) or 'none'}",
+            errors=[
+                {
+                    "field": f"query.{name}",
+                    "value": request.query_params.get(name),
+                    "message": "unknown query parameter.",
+                }
+                for name in unknown
+            ],
+        )
+    if request.method not in _BODY_METHODS:
+        return
+    accepted = request.route_handler.opt.get("body_types", (JSON,))
+    media_type = media_type_of(request)
+    if media_type not in accepted:
+        raise ProblemError(
+            415,
+            f"Content-Type {media_type or '(none)'!r} is not supported here; send "
+            f"{' or '.join(accepted)}",
+        )
 
 # A JSON escape \u0000 that is not itself escaped (an even number of backslashes before it).
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     max_batch_rows: int = Field(
         default=10_000, gt=0, description="Most respondents in one submitted batch (413 above)."
     )
+    max_attributes: int = Field(
+        default=50, gt=0,
+        description="Most attributes of one respondent (CSV: attribute columns; 413 above).",
+    )
+    max_value_chars: int = Field(
+        default=200, gt=0,
+        description="Most characters in one answer or attribute value, a CSV cell (413 above).",
+    )
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per API key per minute (429 above; 0 = off)."
     )

@@ -14,11 +14,19 @@ The baseline starts from the parsed rows (dicts) and includes the JSON encoding 
 answers and attributes, the ids and timestamps: the least work of storing them.
 
 Targets: >= 20,000 responses/s and <= 4x the baseline (SQLite); >= 20,000/s (PostgreSQL).
+
+Reading bodies, in process (:func:`api.domain.responses.parsing.parse_batch`): a CSV of
+10,000 MES respondents, and a hostile CSV body of the same size (one row of ever more
+cells, once refused in 3.5 minutes for 2 MB), each against the standard library's
+``csv.reader`` over the same bytes. Target: within 8x of ``csv.reader`` for the real
+file, and the hostile body refused in less time than the real one is read (the work
+is linear in the body, whatever its shape).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -139,8 +147,63 @@ def measure(backend: str, n: int, repeat: int, in_flight: int = 1) -> Result:
     return Result("api_ingest", name, best, baseline, base, target, extra)
 
 
+def _csv_bodies(n: int) -> tuple[bytes, bytes]:
+    """A CSV of ``n`` MES respondents with two attributes, and a hostile body as large."""
+    items = [f"mes{j:02d}" for j in range(1, 31)]
+    header = ",".join(["respondent", *items, "site", "staff_group"])
+    lines = [header]
+    lines += [
+        ",".join([f"r{i:06d}", *(str(1 + (i + j) % 5) for j in range(30)), "North",
+                  "Consultant"])
+        for i in range(n)
+    ]
+    real = ("\r\n".join(lines) + "\r\n").encode()
+    cells = (len(real) - len(header)) // 2
+    hostile = (header + "\r\n" + ",x" * cells).encode()
+    return real, hostile
+
+
+def measure_parsing(n: int) -> list[Result]:
+    """parse_batch against csv.reader on the same bytes, for a real and a hostile body."""
+    import csv
+    import io
+
+    import mes
+    from api.domain.responses.parsing import CSV, IngestLimits, parse_batch
+    from api.errors import ProblemError
+    from bench.harness import best_of_interleaved
+
+    instrument = mes.load_instrument("mes")
+    limits = IngestLimits(max_rows=n)
+    real, hostile = _csv_bodies(n)
+
+    def read(body: bytes) -> None:
+        with contextlib.suppress(ProblemError):
+            parse_batch(instrument, CSV, body, limits)
+
+    def floor(body: bytes) -> None:
+        for _ in csv.reader(io.StringIO(body.decode(), newline="")):
+            pass
+
+    times = best_of_interleaved(
+        {"real": lambda: read(real), "hostile": lambda: read(hostile),
+         "floor": lambda: floor(real)},
+        repeat=5,
+    )
+    size = f"{len(real) / 1e6:.1f} MB"
+    return [
+        Result("api_ingest", f"read a CSV body of {n:,} respondents ({size})", times["real"],
+               "csv.reader over the same bytes", times["floor"], "<= 8x",
+               f"{n / times['real']:,.0f} respondents/s"),
+        Result("api_ingest", f"refuse a hostile CSV body of one {size} row", times["hostile"],
+               "reading the real body of that size", times["real"], "< 1x",
+               f"{times['hostile'] * 1e3:.1f} ms to refuse"),
+    ]
+
+
 def run(quick: bool) -> list[Result]:
     n, repeat = (3_000, 2) if quick else (20_000, 3)
+    parsing = measure_parsing(2_000 if quick else 10_000)
     # One batch at a time (a simple loader), then two in flight (a loader that sends the
     # next batch while the last is stored: validation overlaps the database's work).
     results = [measure("sqlite", n, repeat), measure("sqlite", n, repeat, in_flight=2)]
@@ -150,4 +213,4 @@ def run(quick: bool) -> list[Result]:
                     measure("postgresql", n, repeat, in_flight=2)]
     else:
         print(f"api_ingest: PostgreSQL skipped ({why})")
-    return results
+    return parsing + results

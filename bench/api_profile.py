@@ -29,7 +29,8 @@ from bench.api_common import BY, Server, post_batches, simulated_rows
 
 # First matching group wins; a sample is counted once.
 GROUPS = [
-    ("validation: answer matrix and response_matrix", ["check_batch", "answer_matrix"]),
+    ("reading the body into a Batch (parse_batch)", ["parse_batch"]),
+    ("validation: check_batch and response_matrix", ["check_batch"]),
     ("db: insert below the ORM (executemany / COPY)", ["insert_responses"]),
     ("report: mes.reliability (unused by JSON/CSV)", ["reliability (mes/reliability"]),
     ("report: mes.summarise", ["summarise (mes/groups"]),

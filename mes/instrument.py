@@ -226,13 +226,20 @@ class _RulesBrokenError(ValueError):
         super().__init__("; ".join(map(str, problems)))
 
 
+EXACT_INTEGER_LIMIT = 2**53
+"""Every whole number up to this size (either sign) is exact in float64."""
+
+
 def check_instrument(inst: Instrument) -> list[InstrumentProblem]:
     """Return every broken cross-field rule of an instrument definition.
 
     Rules: unique ids; every referenced item or scale
     exists; a scale has items or scales, not both, and at least two items in
     total; no cycles; every item belongs to at least one scale;
-    ``favourable_min`` within the scale; codes map to values within the scale.
+    ``favourable_min`` within the scale; codes map to values within the scale;
+    ``min`` and ``max`` within +/- 2**53, where every whole number is exact in
+    float64 (answers are computed on float64: a wider scale would store and
+    score answers other than those given).
 
     Parameters
     ----------
@@ -257,6 +264,16 @@ def check_instrument(inst: Instrument) -> list[InstrumentProblem]:
             f"min ({rs.min}) must be less than max ({rs.max}).",
             "set min to the lowest answer and max to the highest.",
         )
+    for bound in ("min", "max"):
+        value = getattr(rs, bound)
+        if abs(value) > EXACT_INTEGER_LIMIT:
+            scale_ok = False
+            add(
+                f"response_scale.{bound}",
+                f"{value} is beyond +/-2**53, where float64 no longer holds every whole "
+                "number exactly.",
+                "use a response scale within -9007199254740992..9007199254740992.",
+            )
     if scale_ok and rs.favourable_min is not None and not rs.min <= rs.favourable_min <= rs.max:
         add(
             "response_scale.favourable_min",

@@ -47,8 +47,8 @@ def normalise_url(url: str) -> str:
 
 
 WRITE_REQUEST: ContextVar[list[bool] | None] = ContextVar("mes_write_request", default=None)
-"""Set to ``[True]`` for a request that writes (api.app does it for POST, PUT, PATCH and
-DELETE): on SQLite, the first transaction the request begins then starts with
+"""Set to ``[True]`` for a request that writes (api.request_checks does it for POST, PUT,
+PATCH and DELETE): on SQLite, the first transaction the request begins then starts with
 ``BEGIN IMMEDIATE`` (and clears the flag)."""
 
 

@@ -27,7 +27,14 @@ from mes.errors import MesError
 from mes.io.formula_escape import unescape_cell, unescape_frame
 from mes.responses import RESPONDENT_COLUMN
 
-__all__ = ["CsvFormatError", "ResponsesCsv", "read_responses_csv"]
+__all__ = [
+    "CsvFormatError",
+    "CsvLimitError",
+    "CsvRecords",
+    "ResponsesCsv",
+    "read_csv_records",
+    "read_responses_csv",
+]
 
 _CHUNK_ROWS = 200_000
 
@@ -39,6 +46,20 @@ class CsvFormatError(MesError, ValueError):
         self.source, self.line = source, line
         where = f"{source}, line {line}" if line is not None else source
         super().__init__(f"{where}: {message} Fix: {fix}")
+
+
+class CsvLimitError(CsvFormatError):
+    """The CSV is larger than a limit allows (too many columns, rows, or a cell too long).
+
+    Attributes
+    ----------
+    limit : int
+        The limit that was exceeded.
+    """
+
+    def __init__(self, source: str, line: int | None, message: str, fix: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(source, line, message, fix)
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,165 @@ def read_responses_csv(
     if len(lines) != len(frame):  # quoted fields span lines: count with the csv module
         lines = _row_lines_by_csv(raw, delimiter)
     return ResponsesCsv(frame=frame, source=label, delimiter=delimiter, lines=lines)
+
+
+@dataclass(frozen=True)
+class CsvRecords:
+    """A CSV read strictly, cell by cell (:func:`read_csv_records`).
+
+    Attributes
+    ----------
+    header : list of str
+        Column names as written (formula escaping undone).
+    rows : list of list of str
+        Each data row's cells as text (formula escaping undone), as many as the
+        header has; an empty cell is ``""``.
+    lines : list of int
+        The file's line number (header = line 1) where each row starts.
+    source : str
+        The name used in messages.
+    """
+
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    source: str
+
+
+def read_csv_records(
+    raw: bytes,
+    *,
+    name: str = "<csv>",
+    max_columns: int,
+    max_rows: int,
+    max_cell_chars: int,
+) -> CsvRecords:
+    """Read CSV bytes into text cells, refusing anything ragged or over a limit.
+
+    The dialect is :func:`read_responses_csv`'s (UTF-8 with or without a
+    byte-order mark, LF or CRLF, comma or semicolon chosen from the header
+    line; blank lines skipped), but nothing is inferred or filled in: every
+    row must have exactly the header's number of fields, quotes must be
+    balanced, and the work stops at the first row, column or cell over a
+    limit. One pass over the text, linear in its size.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes.
+    name : str
+        What messages call the file.
+    max_columns, max_rows, max_cell_chars : int
+        Most columns in the header, data rows, and characters in one cell.
+
+    Returns
+    -------
+    CsvRecords
+
+    Raises
+    ------
+    CsvLimitError
+        A limit is exceeded (its line and the limit named).
+    CsvFormatError
+        Not UTF-8, no header, blank or duplicate column names, unbalanced
+        quotes, or a row with more or fewer fields than the header (its line).
+
+    Examples
+    --------
+    >>> records = read_csv_records(b"respondent;q1\\r\\nr1;'=1\\r\\n\\r\\nr2;\\r\\n",
+    ...                            max_columns=5, max_rows=10, max_cell_chars=20)
+    >>> records.rows, records.lines
+    ([['r1', '=1'], ['r2', '']], [2, 4])
+    >>> read_csv_records(b"respondent,q1\\nr1\\n", max_columns=5, max_rows=10, max_cell_chars=20)
+    Traceback (most recent call last):
+    ...
+    mes.io.csv.CsvFormatError: <csv>, line 2: 1 field(s) where the header has 2. Fix: ...
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(name, raw, exc.start) from None
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    if not first_line.strip():
+        raise CsvFormatError(
+            name, 1, "the file is empty or its first line is blank.",
+            "put the header row (respondent, item ids, attribute columns) on line 1.",
+        )
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    # Without quotes, no cell is longer than the longest run of bytes between separators:
+    # when that is within the limit (most files), no row needs its cells measured.
+    measure_cells = b'"' in raw or _longest_run(raw, delimiter) > max_cell_chars
+    escaped = "'" in text  # cells an export escaped start with it; most files have none
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        header = next(reader)
+        if len(header) > max_columns:
+            raise CsvLimitError(
+                name, 1, f"the header has {len(header)} columns; the limit is {max_columns}.",
+                "send the respondent column, the item columns and at most the allowed "
+                "number of attribute columns.", max_columns,
+            )
+        if escaped:
+            header = [unescape_cell(cell) for cell in header]
+        _check_header(name, header)
+        width = len(header)
+        start = reader.line_num + 1
+        for row in reader:
+            if not row:  # a blank line
+                start = reader.line_num + 1
+                continue
+            if len(row) != width:
+                raise CsvFormatError(
+                    name, start, f"{len(row)} field(s) where the header has {width}.",
+                    "give every row one field per column (an empty field for a missing "
+                    "answer) and quote any field that contains the delimiter.",
+                )
+            if len(rows) == max_rows:
+                raise CsvLimitError(
+                    name, start, f"more than {max_rows} data rows.",
+                    "split the file into batches of at most that many rows.", max_rows,
+                )
+            longest = max(map(len, row)) if measure_cells else 0
+            if longest > max_cell_chars:
+                column = next(i for i, cell in enumerate(row) if len(cell) == longest)
+                raise CsvLimitError(
+                    name, start,
+                    f"the {header[column]!r} cell has {longest} characters; the limit is "
+                    f"{max_cell_chars}.",
+                    "shorten it (answers and attribute values are short labels).",
+                    max_cell_chars,
+                )
+            rows.append([unescape_cell(cell) for cell in row] if escaped else row)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # the csv module's own bound
+            raise CsvLimitError(
+                name, reader.line_num,
+                f"a cell has more than {max_cell_chars} characters (the limit).",
+                "shorten it (answers and attribute values are short labels).",
+                max_cell_chars,
+            ) from None
+        raise CsvFormatError(
+            name, reader.line_num, f"not a readable CSV row ({exc}).",
+            "quote fields that contain the delimiter, a quote or a line break, and double "
+            "any quote inside a quoted field.",
+        ) from None
+    return CsvRecords(header=header, rows=rows, lines=lines, source=name)
+
+
+def _longest_run(raw: bytes, delimiter: str) -> int:
+    """The most bytes between two separators (delimiter or line break) of ``raw``."""
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    separators = np.flatnonzero(
+        (buf == ord(delimiter)) | (buf == ord("\n")) | (buf == ord("\r"))
+    )
+    edges = np.concatenate(([-1], separators, [len(buf)]))
+    return int(np.diff(edges).max()) - 1
 
 
 def _text_columns(header: list[str], items: Collection[str] | None) -> dict[str, type] | None:

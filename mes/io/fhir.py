@@ -45,7 +45,9 @@ Respondent id
     The first non-empty ``identifier.value`` (``identifier`` is one Identifier
     in R4 and a list in R5; ``system`` is not part of the id), else the
     resource ``id``, else the Bundle entry's ``fullUrl``, else the 0-based
-    position of the resource in the input, as text. Ids must be unique.
+    position of the resource in the input, as text, after ``unnamed_prefix``
+    (with ``unnamed_prefix=None`` a resource without an id is an error: a
+    position names another person in the next file). Ids must be unique.
 Status
     A resource with ``status`` ``"entered-in-error"`` is an error (remove it);
     ``in-progress`` and ``stopped`` responses are read, and their missing
@@ -188,7 +190,9 @@ class FhirError(MesError, ValueError):
 # ----- public entry point --------------------------------------------------------------------
 
 
-def read_fhir(instrument: Instrument, resource_or_bundle: Any) -> pd.DataFrame:
+def read_fhir(
+    instrument: Instrument, resource_or_bundle: Any, *, unnamed_prefix: str | None = ""
+) -> pd.DataFrame:
     """Read FHIR R4 QuestionnaireResponses into a table for :func:`mes.score`.
 
     The rules (which items, which answer types, the respondent id, what is an
@@ -203,6 +207,10 @@ def read_fhir(instrument: Instrument, resource_or_bundle: Any) -> pd.DataFrame:
     resource_or_bundle : mapping, str, bytes or sequence of mappings
         One QuestionnaireResponse, a Bundle of them, or a sequence of them;
         parsed or as JSON text.
+    unnamed_prefix : str or None, default ""
+        The respondent id of a resource with no ``identifier.value``, ``id`` or
+        ``fullUrl`` is this prefix and the resource's 0-based position. None:
+        such a resource is an error.
 
     Returns
     -------
@@ -244,7 +252,7 @@ def read_fhir(instrument: Instrument, resource_or_bundle: Any) -> pd.DataFrame:
     entries = _entries(document, problems)
     reader = _Reader(instrument)
     rows = [reader.read(entry, problems) for entry in entries]
-    respondents = _respondent_ids(entries, problems)
+    respondents = _respondent_ids(entries, problems, unnamed_prefix)
     if problems:
         # In input order: problems of the whole input first, then resource by resource.
         problems.sort(key=lambda p: -1 if p.resource is None else p.resource)
@@ -753,7 +761,7 @@ def _number(raw: Any) -> float | None:
 # ----- respondents and the table ---------------------------------------------------------------
 
 
-def _respondent_id(entry: _Entry) -> str:
+def _respondent_id(entry: _Entry) -> str | None:
     resource = entry.resource if isinstance(entry.resource, Mapping) else {}
     identifier = resource.get("identifier")
     candidates = identifier if isinstance(identifier, list) else [identifier]
@@ -762,11 +770,23 @@ def _respondent_id(entry: _Entry) -> str:
             value = ident.get("value")
             if isinstance(value, str) and value.strip():
                 return value
-    return entry.resource_id or entry.full_url or str(entry.position)
+    return entry.resource_id or entry.full_url or None
 
 
-def _respondent_ids(entries: list[_Entry], problems: list[FhirProblem]) -> list[str]:
-    ids = [_respondent_id(entry) for entry in entries]
+def _respondent_ids(
+    entries: list[_Entry], problems: list[FhirProblem], unnamed_prefix: str | None
+) -> list[str]:
+    ids = []
+    for entry in entries:
+        rid = _respondent_id(entry)
+        if rid is None and unnamed_prefix is None:
+            _Context(entry, problems).add(
+                entry.path,
+                "the resource has no identifier.value, id or fullUrl to name its respondent.",
+                "give it an identifier.value (or id), or say how to name unnamed resources "
+                "(the service's unnamed_prefix parameter).",
+            )
+        ids.append(f"{unnamed_prefix or ''}{entry.position}" if rid is None else rid)
     first: dict[str, _Entry] = {}
     for entry, rid in zip(entries, ids, strict=True):
         if rid in first:

@@ -16,10 +16,12 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 VALUES = ['=HYPERLINK("x")', "+44 20", "-5 years", "@home", "\tx", "\rx", "'quoted", "'=x",
           "''x", "-1", "'-1", "-"]
-IDS = [*(f"{t}r{i}" for i, t in enumerate(TRIGGERS)), "'quoted", "'=x", "''x", "-1", "'-1",
-       "-0.5", "'@y"]
-# Attribute names starting with each trigger, and with the quote that escaping doubles.
-NAMES = [f"{t}a{i}" for i, t in enumerate(TRIGGERS)] + ["'=b", "'c"]
+# (Ids are stored trimmed, so a tab or carriage return can only lead a value.)
+IDS = [*(f"{t}r{i}" for i, t in enumerate(TRIGGERS) if not t.isspace()), "'quoted", "'=x",
+       "''x", "-1", "'-1", "-0.5", "'@y"]
+# Attribute names starting with each trigger, and with the quote that escaping doubles
+# (tab and carriage return only inside values: a name never starts with white space).
+NAMES = [f"{t}a{i}" for i, t in enumerate(TRIGGERS) if not t.isspace()] + ["'=b", "'c"]
 UNIT, SITE = "=a0", "@a3"
 PLAN = [[UNIT], [SITE]]
 

@@ -77,3 +77,49 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Any) -> None:
         return mode, fks
 
     assert asyncio.run(pragmas()) == ("wal", 1)
+
+
+def test_stored_respondent_ids_are_normalised_where_that_merges_no_one(tmp_path: Any) -> None:
+    """Ids stored before the normal form (mes.identifiers) are rewritten to it by 0007,
+    except where two rows would then share one id, or the rule refuses the id."""
+    import sqlite3
+    import sys
+    from pathlib import Path
+
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.auth.keys import create_key
+    from api.cli import _run_in_session
+    from api.settings import Settings
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from api_helpers import bearer, create_survey, mes_rows
+
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade_schema(url, "0006")
+    key = _run_in_session(url, lambda s: create_key(s, "old-tenant", ["admin"]))
+    with TestClient(create_app(Settings(database_url=url, rate_limit_per_minute=0))) as client:
+        sid = create_survey(client, bearer(key))
+        rows = mes_rows(5)
+        assert client.post(
+            f"/v1/surveys/{sid}/responses", json={"responses": rows}, headers=bearer(key)
+        ).status_code == 201
+    stored_before = {
+        "r00000": "r00000 ",  # trailing space -> "r00000"
+        "r00001": "Andre\u0301",  # decomposed -> composed
+        "r00002": "r\u200b2",  # refused by the rule: left as it is
+        "r00003": "r00004 ",  # its normal form is another respondent's id: left as it is
+    }
+    with sqlite3.connect(path) as db:
+        for now, before in stored_before.items():
+            db.execute("UPDATE survey_response SET respondent = ? WHERE respondent = ?",
+                       (before, now))
+        # Setting up the tenant migrated to head; 0007 changes data only, so the
+        # database is as 0006 left it once it says so.
+        db.execute("UPDATE alembic_version SET version_num = '0006'")
+    upgrade_schema(url)
+    with sqlite3.connect(path) as db:
+        ids = sorted(r[0] for r in db.execute("SELECT respondent FROM survey_response"))
+    assert ids == sorted(["r00000", "Andr\u00e9", "r\u200b2", "r00004 ", "r00004"])

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, cast
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import Stream
-from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
+from litestar.status_codes import HTTP_201_CREATED
 
-from api.auth import Principal
 from api.auth.guards import requires
 from api.domain.pagination import Limit, Offset, Page
-from api.domain.responses import idempotency
 from api.domain.responses.exports import (
     CSV_EXPORT,
     JSONL_EXPORT,
@@ -26,12 +33,60 @@ from api.domain.responses.exports import (
     responses_jsonl,
     stored_rows,
 )
-from api.domain.responses.formats import SubmissionOperation
-from api.domain.responses.schemas import BatchResult, ResponseBatch, ResponseOut
-from api.domain.responses.services import ResponseService
-from api.errors import ProblemError, problem_responses
+from api.domain.responses.parsing import CSV, FHIR, JSON
+from api.domain.responses.schemas import BatchResult, ResponseOut
+from api.domain.responses.services import ResponseService, Submission
+from api.errors import problem_responses
+from api.request_checks import media_type_of
 
-__all__ = ["ResponseController"]
+__all__ = ["BATCH_MEDIA_TYPES", "ResponseController", "SubmissionOperation"]
+
+BATCH_MEDIA_TYPES = (JSON, CSV, FHIR)
+
+
+@dataclass
+class SubmissionOperation(Operation):
+    """The submit operation's OpenAPI entry: its body in each of the three formats.
+
+    The route reads the raw body itself (:func:`api.domain.responses.parsing.parse_batch`),
+    so the request body is described here rather than derived from a parameter.
+    """
+
+    def __post_init__(self) -> None:
+        rows = Reference(ref="#/components/schemas/ResponseIn")
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                JSON: OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        title="ResponseBatch",
+                        description="A batch of respondents, written all or nothing.",
+                        required=["responses"],
+                        properties={
+                            "responses": Schema(type=OpenAPIType.ARRAY, items=rows, min_items=1)
+                        },
+                        additional_properties=False,
+                    )
+                ),
+                CSV: OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.STRING,
+                        description="Header row: respondent, item ids, attribute columns; one "
+                        "respondent per row, as many fields as the header; an empty cell is a "
+                        "missing answer.",
+                    )
+                ),
+                FHIR: OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        description="A FHIR R4 QuestionnaireResponse, or a Bundle of them; "
+                        "items are matched by linkId (see mes.read_fhir).",
+                        required=["resourceType"],
+                    )
+                ),
+            },
+        )
 
 
 class ResponseController(Controller):
@@ -44,7 +99,7 @@ class ResponseController(Controller):
         "/responses",
         guards=[requires("responses:write")],
         operation_id="submitResponses",
-        opt={"csv_fhir": True},
+        opt={"body_types": BATCH_MEDIA_TYPES},
         operation_class=SubmissionOperation,
         summary="Submit a batch of responses (all or nothing)",
         status_code=HTTP_201_CREATED,
@@ -54,23 +109,34 @@ class ResponseController(Controller):
         self,
         request: Request[Any, Any, Any],
         response_service: NamedDependency[ResponseService],
-        principal: NamedDependency[Principal],
         survey_id: FromPath[uuid.UUID],
-        data: JSONBody[ResponseBatch],
         on_conflict: Annotated[
             Literal["reject", "replace"],
             QueryParameter(
                 description="reject (409 listing respondents that already exist) or replace them."
             ),
         ] = "reject",
+        unnamed_prefix: Annotated[
+            str | None,
+            QueryParameter(
+                min_length=1,
+                max_length=50,
+                description="FHIR: name a QuestionnaireResponse that has no identifier.value, "
+                "id or fullUrl by this prefix and its position in the Bundle (e.g. "
+                "'upload-2026-03-' names the third 'upload-2026-03-2'). Without it such a "
+                "resource is refused: a bare position would name another person in the next "
+                "file.",
+            ),
+        ] = None,
         idempotency_key: Annotated[
             str | None,
             HeaderParameter(
                 name="Idempotency-Key",
                 min_length=1,
                 max_length=200,
-                description="Retry safely: the same key and body replay the first result; "
-                "the same key with another body is 409.",
+                description="Retry safely: the same key and a batch of the same meaning (the "
+                "same rows, however serialised) replay the first result; the same key with "
+                "another batch is 409.",
             ),
         ] = None,
     ) -> Response[BatchResult]:
@@ -81,55 +147,27 @@ class ResponseController(Controller):
         QuestionnaireResponse or a Bundle of them).
 
         Any invalid row rejects the whole batch (422 listing every problem as
-        ``errors: [{row, field, value, message}]``) and nothing is written.
+        ``errors: [{row, line, field, value, message}]``) and nothing is written.
+        Booleans are not answers; repeated keys, unknown fields and CSV rows with
+        more or fewer fields than the header are problems too. Respondent ids are
+        stored in Unicode NFC without surrounding white space; ids with control,
+        invisible or full-width characters are refused.
         """
-        fingerprint = ""
-        if idempotency_key:
-            # Wait for a concurrent request on this survey (it may be this key's first try)
-            # before looking for a result to replay: the lock is held until this commits.
-            await response_service.surveys.get_model(survey_id, for_update=True)
-            fingerprint = idempotency.request_fingerprint(
-                request.method, request.url.path, request.url.query or "", await request.body()
-            )
-            replay = await idempotency.find_replay(
-                response_service.session, principal.tenant_id, idempotency_key, fingerprint
-            )
-            if replay is not None:
-                return Response(
-                    BatchResult.model_validate(replay.body),
-                    status_code=replay.status_code,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-        try:
-            result = await response_service.submit(
-                survey_id, data.responses, replace=on_conflict == "replace"
-            )
-        except ProblemError as exc:
-            if exc.status != HTTP_409_CONFLICT or not idempotency_key:
-                raise
-            # A concurrent request with this key may have committed while this one waited:
-            # its result, visible to a fresh session, is this retry's answer.
-            async with request.app.state.session_maker() as session:
-                replay = await idempotency.find_replay(
-                    session, principal.tenant_id, idempotency_key, fingerprint
-                )
-            if replay is None:
-                raise
-            return Response(
-                BatchResult.model_validate(replay.body),
-                status_code=replay.status_code,
-                headers={"Idempotent-Replayed": "true"},
-            )
-        if idempotency_key:
-            await idempotency.remember(
-                response_service.session,
-                principal.tenant_id,
-                idempotency_key,
-                fingerprint,
-                HTTP_201_CREATED,
-                result.model_dump(mode="json"),
-            )
-        return Response(result, status_code=HTTP_201_CREATED)
+        submitted = await response_service.submit(
+            survey_id,
+            Submission(
+                media_type=media_type_of(request),
+                body=await request.body(),
+                replace=on_conflict == "replace",
+                idempotency_key=idempotency_key,
+                unnamed_prefix=unnamed_prefix,
+            ),
+        )
+        return Response(
+            submitted.result,
+            status_code=submitted.status_code,
+            headers={"Idempotent-Replayed": "true"} if submitted.replayed else None,
+        )
 
     @get(
         "/responses",

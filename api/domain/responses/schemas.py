@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictStr
 
-__all__ = ["Answer", "AttributeValue", "BatchResult", "ResponseBatch", "ResponseIn", "ResponseOut"]
+__all__ = ["Answer", "AttributeValue", "BatchResult", "ResponseIn", "ResponseOut"]
 
 Answer = StrictFloat | StrictStr | None
 """An answer as sent: a number on the response scale, a code, or null/"" for missing.
 
 (One JSON ``number`` type, not integer-or-number, keeps the OpenAPI ``oneOf`` unambiguous.
-Numbers therefore arrive as ``float``; whole ones are stored as ``int``
-(:func:`api.domain.responses.services.as_stored`) and quoted as ``int`` in errors. No
-validator turns them back per row: that pass was 17% of an ingest profile.)"""
+Whole numbers are stored as ``int`` (:func:`api.domain.responses.services.stored_rows`).
+A submitted batch is read by :mod:`api.domain.responses.parsing`, not by this model, which
+describes it in the OpenAPI document and reads the rows of ``POST /v1/score``.)"""
 AttributeValue = StrictStr | StrictFloat | StrictBool | None
 StoredAnswer = int | str
 """A stored answer: a whole number, or a code of the response scale."""
@@ -24,17 +24,13 @@ StoredAnswer = int | str
 class ResponseIn(BaseModel):
     """One respondent's answers and attributes."""
 
+    model_config = ConfigDict(extra="forbid")
+
     respondent: str = Field(min_length=1, max_length=200, description="Unique within a survey.")
     answers: dict[str, Answer] = Field(description="Item id -> answer.")
     attributes: dict[str, AttributeValue] = Field(
         default_factory=dict, description="Attribute name -> value (e.g. specialty)."
     )
-
-
-class ResponseBatch(BaseModel):
-    """A batch of respondents, written all or nothing."""
-
-    responses: list[ResponseIn] = Field(min_length=1)
 
 
 class BatchResult(BaseModel):

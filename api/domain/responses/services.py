@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
+import anyio.to_thread
+from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey, SurveyResponse
+from api.domain.responses import idempotency
 from api.domain.responses.exports import attribute_names, by_respondent
 from api.domain.responses.packing import pack
-from api.domain.responses.schemas import BatchResult, ResponseIn, ResponseOut
+from api.domain.responses.parsing import Batch, IngestLimits, parse_batch, reject
+from api.domain.responses.schemas import BatchResult, ResponseOut
 from api.domain.responses.storage import (
     NewResponse,
     StoredAnswers,
@@ -21,11 +27,12 @@ from api.domain.responses.storage import (
     json_text,
     stored_answers,
 )
-from api.domain.responses.validation import check_batch
+from api.domain.responses.validation import CheckedBatch, check_batch
 from api.domain.surveys.services import SurveyService
 from api.errors import ProblemError
+from mes.identifiers import InvalidRespondentIdError, normalise_respondent_id
 
-__all__ = ["ResponseService"]
+__all__ = ["OFF_LOOP_BYTES", "ResponseService", "Submission", "Submitted", "stored_rows"]
 
 _CHUNK = 500  # rows per IN (...) / INSERT statement; far below every driver's parameter limit
 
@@ -49,50 +56,142 @@ _ADD_TO_COUNT = (
 )
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A submitted batch as the request carried it: what :meth:`ResponseService.submit` takes.
+
+    Attributes
+    ----------
+    media_type : str
+        ``application/json``, ``text/csv`` or ``application/fhir+json``.
+    body : bytes
+    replace : bool
+        Replace respondents that already exist (else 409 naming them).
+    idempotency_key : str or None
+        A retry with this key and a batch of the same meaning replays the first result.
+    unnamed_prefix : str or None
+        FHIR: how to name a resource that has no id (else it is refused).
+    """
+
+    media_type: str
+    body: bytes
+    replace: bool = False
+    idempotency_key: str | None = None
+    unnamed_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The answer to a submission: its result, status, and whether it is a replay."""
+
+    result: BatchResult
+    status_code: int = 201
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A batch read and judged, with the rows it would store and its fingerprint."""
+
+    batch: Batch
+    checked: CheckedBatch
+    rows: list[NewResponse]
+    fingerprint: str
+
+
+OFF_LOOP_BYTES = 64 * 1024
+"""Bodies at least this large are read and judged in a worker thread, so that the
+event loop keeps answering other requests meanwhile."""
+
+
 class ResponseService:
     """Responses of one tenant's surveys."""
 
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, max_batch_rows: int) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        limits: IngestLimits,
+        session_maker: Callable[[], AsyncSession] | None = None,
+    ) -> None:
         self.session = session
+        self.tenant_id = tenant_id
         self.surveys = SurveyService(session, tenant_id)
-        self.max_batch_rows = max_batch_rows
+        self.limits = limits
+        self.session_maker = session_maker
 
-    async def submit(
-        self, survey_id: uuid.UUID, rows: Sequence[ResponseIn], *, replace: bool
-    ) -> BatchResult:
-        """Validate a whole batch, then write it in the caller's transaction.
+    async def submit(self, survey_id: uuid.UUID, submission: Submission) -> Submitted:
+        """Read, judge and store a batch in the caller's transaction: the whole submit path.
+
+        1. Look the survey up once (with an ``Idempotency-Key``, locked until the
+           commit, so that a concurrent first try with the same key finishes first).
+        2. Read the body into a :class:`~api.domain.responses.parsing.Batch` and
+           judge every row (:func:`check_batch`), in a worker thread for large
+           bodies; build the rows to store and the batch's fingerprint.
+        3. Replay the stored result of an ``Idempotency-Key`` used before for a
+           batch of the same meaning (409 for another batch).
+        4. Refuse a closed survey (409), any problem (422 listing all), existing
+           respondents unless replacing (409 naming them).
+        5. Write, count, and remember the result under the key.
 
         Raises
         ------
         ProblemError
-            413 above the row limit; 404 unknown survey; 409 closed survey or
-            existing respondents (unless ``replace``); 422 listing every problem.
+            404 unknown survey; 409 as above; 413 over a limit; 415 unknown
+            format; 422 listing every problem.
         """
-        if len(rows) > self.max_batch_rows:
-            raise ProblemError(
-                413,
-                f"the batch has {len(rows)} rows; the limit is {self.max_batch_rows} rows per "
-                "batch (MES_MAX_BATCH_ROWS): split it into smaller batches",
-                limit=self.max_batch_rows,
+        key = submission.idempotency_key
+        survey = await self.surveys.get_model(survey_id, for_update=key is not None)
+        instrument = await self.surveys.instrument_of(survey)
+
+        def prepare() -> _Prepared:
+            return _prepare(instrument, survey, submission, self.limits)
+
+        if len(submission.body) >= OFF_LOOP_BYTES:
+            prepared = await anyio.to_thread.run_sync(prepare)
+        else:
+            prepared = prepare()
+        if key is not None:
+            replay = await idempotency.find_replay(
+                self.session, self.tenant_id, key, prepared.fingerprint
             )
+            if replay is not None:
+                return _replayed(replay)
+        try:
+            result = await self._store(survey, instrument, prepared, replace=submission.replace)
+        except ProblemError as exc:
+            if exc.status != HTTP_409_CONFLICT or key is None or self.session_maker is None:
+                raise
+            # A concurrent request with this key may have committed while this one waited:
+            # its result, visible to a fresh session, is this retry's answer.
+            async with self.session_maker() as fresh:
+                replay = await idempotency.find_replay(
+                    fresh, self.tenant_id, key, prepared.fingerprint
+                )
+            if replay is None:
+                raise
+            return _replayed(replay)
+        if key is not None:
+            await idempotency.remember(
+                self.session, self.tenant_id, key, prepared.fingerprint, HTTP_201_CREATED,
+                result.model_dump(mode="json"),
+            )
+        return Submitted(result)
+
+    async def _store(
+        self, survey: Survey, instrument: mes.Instrument, prepared: _Prepared, *, replace: bool
+    ) -> BatchResult:
         # No row lock here: two batches for the same respondents meet at the unique index
         # (the later one is a 409), and the count's UPDATE at the end locks the survey row
         # only from there to the commit, so batches to one survey overlap until then.
-        survey = await self.surveys.get_model(survey_id)
         if survey.status != "open":
             raise ProblemError(
-                409, f"survey {survey_id} is closed; reopen it (PATCH status=open) to add responses"
+                409, f"survey {survey.id} is closed; reopen it (PATCH status=open) to add "
+                "responses"
             )
-        instrument = await self.surveys.instrument_of(survey)
-        checked = check_batch(instrument, rows, survey.declared_attributes)
-        if checked.problems:
-            raise ProblemError(
-                422,
-                f"the batch was rejected and nothing was written: {len(checked.problems)} "
-                "problem(s), all listed in errors",
-                errors=checked.problems,
-            )
-        respondents = [r.respondent for r in rows]
+        if prepared.checked.problems:
+            raise reject(prepared.checked.problems)
+        respondents = prepared.batch.respondents
         existing = await self._existing(survey.id, respondents)
         if existing and not replace:
             raise ProblemError(
@@ -101,27 +200,17 @@ class ResponseService:
                 "written. Send ?on_conflict=replace to replace their answers",
                 duplicates=existing,
             )
-        if existing:
-            for chunk in _chunks(existing):
-                await self.session.execute(
-                    delete(SurveyResponse).where(
-                        SurveyResponse.survey_id == survey.id, SurveyResponse.respondent.in_(chunk)
-                    )
+        for chunk in _chunks(existing):
+            await self.session.execute(
+                delete(SurveyResponse).where(
+                    SurveyResponse.survey_id == survey.id, SurveyResponse.respondent.in_(chunk)
                 )
-        packed = pack(instrument, checked.values)
-        await insert_responses(
-            self.session,
-            survey.id,
-            [
-                NewResponse(
-                    respondent=r.respondent,
-                    answers=as_stored(r.answers, drop_missing=True),
-                    attributes=as_stored(r.attributes, drop_missing=False),
-                    packed=None if packed is None else packed[i],
-                )
-                for i, r in enumerate(rows)
-            ],
-        )
+            )
+        packed = pack(instrument, prepared.checked.values)
+        rows = prepared.rows
+        if packed is not None:
+            rows = [row._replace(packed=packed[i]) for i, row in enumerate(rows)]
+        await insert_responses(self.session, survey.id, rows)
         total = await self._add_to_count(survey.id, len(rows) - len(existing))
         return BatchResult(
             accepted=len(rows),
@@ -161,16 +250,31 @@ class ResponseService:
         return survey, list(instrument.item_ids), await attribute_names(self.session, survey.id)
 
     async def erase(self, survey_id: uuid.UUID, respondent: str) -> None:
-        """Delete one respondent's row for good; 404 if there is none."""
+        """Delete one respondent's row for good; 404 if there is none.
+
+        The id is normalised as every upload normalises it, so ``"André "`` erases
+        the respondent stored as ``"André"``; an id stored before that rule (one
+        the rule now refuses or changes) is still found as it was sent.
+        """
         survey = await self.surveys.get_model(survey_id)
-        result = await self.session.execute(
-            delete(SurveyResponse).where(
-                SurveyResponse.survey_id == survey.id, SurveyResponse.respondent == respondent
+        candidates = [respondent]
+        try:
+            normalised = normalise_respondent_id(respondent)
+        except InvalidRespondentIdError:
+            normalised = respondent
+        if normalised != respondent:
+            candidates.insert(0, normalised)
+        for candidate in candidates:
+            result = await self.session.execute(
+                delete(SurveyResponse).where(
+                    SurveyResponse.survey_id == survey.id,
+                    SurveyResponse.respondent == candidate,
+                )
             )
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            raise ProblemError(404, f"no respondent {respondent!r} in survey {survey_id}")
-        await self._add_to_count(survey.id, -1)
+            if result.rowcount:  # type: ignore[attr-defined]
+                await self._add_to_count(survey.id, -1)
+                return
+        raise ProblemError(404, f"no respondent {respondent!r} in survey {survey_id}")
 
     async def stored(
         self, survey: Survey, instrument: mes.Instrument, *, respondents: bool = False
@@ -197,21 +301,70 @@ class ResponseService:
         return int(count or 0)
 
 
-def as_stored(values: dict[str, Any], *, drop_missing: bool) -> str:
-    """The JSON text of answers or attributes as stored: whole numbers sent as ``2.0``
-    become ``2``; with ``drop_missing``, null and "" (missing answers) are left out.
+def _prepare(
+    instrument: mes.Instrument, survey: Survey, submission: Submission, limits: IngestLimits
+) -> _Prepared:
+    """Read and judge a submission (pure CPU: it may run in a worker thread)."""
+    batch = parse_batch(
+        instrument,
+        submission.media_type,
+        submission.body,
+        limits,
+        unnamed_prefix=submission.unnamed_prefix,
+    )
+    checked = check_batch(instrument, batch, survey.declared_attributes)
+    rows = stored_rows(instrument, batch)
+    digest = hashlib.sha256()
+    digest.update(f"{survey.id}|{submission.replace}|".encode())
+    for row in rows:
+        for part in (row.respondent, row.answers, row.attributes):
+            encoded = part.encode()
+            digest.update(len(encoded).to_bytes(8, "big"))
+            digest.update(encoded)
+    return _Prepared(batch, checked, rows, digest.hexdigest())
+
+
+def stored_rows(instrument: mes.Instrument, batch: Batch) -> list[NewResponse]:
+    """The rows a batch stores: each respondent's answers and attributes as JSON text
+    (answers in item order, missing ones left out, whole numbers sent as ``2.0`` as ``2``;
+    attributes in name order), packed answers still to be added.
+
+    Two batches of the same meaning (JSON re-serialised, keys reordered, the same data
+    as CSV) give the same rows: the idempotency fingerprint is taken over them.
 
     Examples
     --------
-    >>> as_stored({"mes01": 2.0, "mes02": 2.5, "mes03": None, "mes04": "SA"}, drop_missing=True)
-    '{"mes01":2,"mes02":2.5,"mes04":"SA"}'
+    >>> import numpy as np
+    >>> from api.domain.responses.parsing import Batch
+    >>> inst = mes.load_instrument("uwes9")
+    >>> answers = np.array([[2.0, 2.5, None, "x"] + [None] * 5], dtype=object)
+    >>> stored_rows(inst, Batch(["r1"], answers, [{"site": "N", "grade": "FY1"}]))[0]
+    NewResponse(respondent='r1', answers='{"uwes1":2,"uwes2":2.5,"uwes4":"x"}', \
+attributes='{"grade":"FY1","site":"N"}', packed=None)
     """
-    return json_text(
-        {
-            k: int(v) if v.__class__ is float and v.is_integer() else v
-            for k, v in values.items()
-            if not drop_missing or (v is not None and v != "")
-        }
+    items = instrument.item_ids
+    return [
+        NewResponse(
+            respondent=respondent,
+            answers=json_text(
+                {
+                    item: int(v) if v.__class__ is float and v.is_integer() else v
+                    for item, v in zip(items, answers, strict=True)
+                    if v is not None and v != ""
+                }
+            ),
+            attributes=json_text(attributes, sort_keys=True),
+            packed=None,
+        )
+        for respondent, answers, attributes in zip(
+            batch.respondents, batch.answers.tolist(), batch.attributes, strict=True
+        )
+    ]
+
+
+def _replayed(replay: idempotency.StoredResult) -> Submitted:
+    return Submitted(
+        BatchResult.model_validate(replay.body), status_code=replay.status_code, replayed=True
     )
 
 

@@ -49,11 +49,12 @@ _COLUMNS = (
     "updated_at",
 )
 _encoder = msgspec.json.Encoder()
+_sorted_encoder = msgspec.json.Encoder(order="sorted")
 
 
-def json_text(value: Any) -> str:
-    """Compact JSON text of answers or attributes, as stored."""
-    return _encoder.encode(value).decode()
+def json_text(value: Any, *, sort_keys: bool = False) -> str:
+    """Compact JSON text of answers or attributes, as stored (keys sorted when asked)."""
+    return (_sorted_encoder if sort_keys else _encoder).encode(value).decode()
 
 
 class NewResponse(NamedTuple):

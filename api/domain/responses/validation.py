@@ -1,9 +1,10 @@
 """Check a batch of responses against an instrument and a survey's attributes.
 
 Every problem of every row is collected (never just the first) as a
-:class:`~api.errors.FieldError`; answer values are checked by the library's own
-:func:`mes.responses.response_matrix` (what :func:`mes.score` runs first), so the
-service accepts exactly what the library scores. Answers that arrived as JSON
+:class:`~api.errors.FieldError`, with its CSV line when the batch came from one;
+answer values are checked by the library's own
+:func:`mes.responses.response_matrix` (what :func:`mes.score` runs first), so the service
+accepts exactly what the library scores. Answers that arrived as JSON
 numbers are converted as one matrix, in C; codes and text take the library's
 text path.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import mes
-from api.domain.responses.schemas import ResponseIn
+from api.domain.responses.parsing import Batch
 from api.errors import FieldError
 from mes.responses import response_matrix
 
@@ -59,17 +60,17 @@ def _list(values: Sequence[str], limit: int = 12) -> str:
 
 def check_batch(
     instrument: mes.Instrument,
-    rows: Sequence[ResponseIn],
+    batch: Batch,
     declared_attributes: Mapping[str, list[str] | None] | None,
 ) -> CheckedBatch:
-    """Every problem of a batch, ordered by row, and its answer matrix.
+    """Every problem of a read batch, ordered by row (with CSV lines), and its answer matrix.
 
     Parameters
     ----------
     instrument : mes.Instrument
         The survey's pinned instrument.
-    rows : sequence of ResponseIn
-        The batch.
+    batch : Batch
+        As :func:`api.domain.responses.parsing.parse_batch` read it.
     declared_attributes : mapping or None
         Attribute name -> allowed values (None = any value); None: attributes free.
 
@@ -77,21 +78,12 @@ def check_batch(
     -------
     CheckedBatch
     """
-    problems: list[FieldError] = []
-    items = set(instrument.item_ids)
+    problems: list[FieldError] = list(batch.problems)
     first_row: dict[str, int] = {}
-    for i, row in enumerate(rows):
-        respondent = row.respondent
-        if not respondent.strip():
-            problems.append(
-                FieldError(
-                    row=i,
-                    field="respondent",
-                    value=respondent,
-                    message="the respondent id is blank.",
-                )
-            )
-        elif respondent in first_row:
+    for i, respondent in enumerate(batch.respondents):
+        if not respondent:  # a row the reader could not read; its problem is listed
+            continue
+        if respondent in first_row:
             problems.append(
                 FieldError(
                     row=i,
@@ -103,52 +95,25 @@ def check_batch(
             )
         else:
             first_row[respondent] = i
-        unknown = row.answers.keys() - items  # a set operation in C; the loop is rare
-        for key, value in row.answers.items() if unknown else ():
-            if key in unknown:
-                problems.append(
-                    FieldError(
-                        row=i,
-                        field=f"answers.{key}",
-                        value=value,
-                        message=f"unknown item {key!r} for instrument {instrument.id!r} "
-                        f"version {instrument.version!r}; items: {_list(instrument.item_ids)}.",
-                    )
-                )
-        for name, value in row.attributes.items():
-            if name in items or name == "respondent":
-                problems.append(
-                    FieldError(
-                        row=i,
-                        field=f"attributes.{name}",
-                        value=value,
-                        message=f"an attribute cannot be named {name!r}: that is "
-                        + ("an item id" if name in items else "the respondent id column")
-                        + " of the CSV layout; rename the attribute.",
-                    )
-                )
-        problems.extend(_attribute_problems(i, row.attributes, declared_attributes))
-
-    checked = response_matrix(
-        instrument, answer_matrix(instrument, [r.answers for r in rows]), errors="missing"
-    )
+    if declared_attributes is not None:
+        for i, attributes in enumerate(batch.attributes):
+            problems.extend(_attribute_problems(i, attributes, declared_attributes))
+    checked = response_matrix(instrument, batch.answers, errors="missing")
     problems.extend(
         FieldError(
             row=p.row, field=f"answers.{p.item}", value=_jsonable(p.value), message=p.message
         )
         for p in checked.invalid
     )
-    problems.sort(key=lambda p: p.row if p.row is not None else -1)
-    return CheckedBatch(problems, checked.values)
+    problems.sort(key=lambda p: p.row if p.row is not None else -1)  # stable: reader's first
+    return CheckedBatch([batch.locate(p) for p in problems], checked.values)
 
 
 def _attribute_problems(
     row: int,
     attributes: Mapping[str, Any],
-    declared: Mapping[str, list[str] | None] | None,
+    declared: Mapping[str, list[str] | None],
 ) -> list[FieldError]:
-    if declared is None:
-        return []
     problems = []
     for name, value in attributes.items():
         if name not in declared:

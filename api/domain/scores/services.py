@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import numpy as np
 
 import mes
 from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
 from api.domain.reports.releases import ReleaseService
+from api.domain.responses.parsing import JSON, IngestLimits, parse_batch, reject
 from api.domain.responses.schemas import ResponseIn
 from api.domain.responses.services import ResponseService
 from api.domain.responses.validation import check_batch
@@ -185,16 +187,16 @@ class ScoringService:
     ) -> ScoreResult:
         """Score responses without storing anything (422 listing every problem)."""
         instrument, _ = await self.instruments.get(instrument_id, version)
-        checked = check_batch(instrument, rows, None)
+        # The rows as a batch body, read by the same strict reader as a submission: one
+        # rule for ids, items, answers and attributes whether responses are stored or not.
+        body = msgspec.json.encode({"responses": [row.model_dump() for row in rows]})
+        batch = parse_batch(instrument, JSON, body, IngestLimits(max_rows=len(rows)))
+        checked = check_batch(instrument, batch, None)
         if checked.problems:
-            raise ProblemError(
-                422,
-                f"{len(checked.problems)} problem(s) in the responses, all listed in errors",
-                errors=checked.problems,
-            )
+            raise reject(checked.problems, "request")
         return ScoreResult(
             instrument=instrument.id,
             instrument_version=instrument.version,
             scales=list(instrument.scale_ids),
-            items=score_rows(instrument, [r.respondent for r in rows], checked.values),
+            items=score_rows(instrument, batch.respondents, checked.values),
         )
