@@ -156,13 +156,15 @@ def _cpu_seconds(pid: int) -> float:
 def measure(server: Server, label: str, per_client: int, paced: bool = True) -> list[Result]:
     """The closed-loop run (wrk when installed), then the paced run, against one server."""
     n = CLIENTS * per_client
-    rows = simulated_rows(n + CLIENTS, seed=7, prefix=f"load-{secrets.token_hex(3)}-")
+    # New respondents for each run (back to back, paced) and for the warm-up: a repeated
+    # one would be a 409, and measure the refusal instead of the submit.
+    rows = simulated_rows(2 * n + CLIENTS, seed=7, prefix=f"load-{secrets.token_hex(3)}-")
     bodies = [json.dumps({"responses": [r]}).encode() for r in rows.records()]
     survey = server.create_survey("load")
     url = f"{server.url}/v1/surveys/{survey}/responses"
     headers = {**server.headers, "content-type": "application/json"}
     # warm up: one request per client (connections, prepared statements, imports)
-    asyncio.run(_drive(url, bodies[n:], headers, 1, 201))
+    asyncio.run(_drive(url, bodies[2 * n:], headers, 1, 201))
     results = []
     runs: list[tuple[str, Drive, Drive]] = []
     health_wrk = _wrk(f"{server.url}/health", None, per_client)
@@ -180,7 +182,7 @@ def measure(server: Server, label: str, per_client: int, paced: bool = True) -> 
         before = _cpu_seconds(server.pid)
         health = asyncio.run(_drive(f"{server.url}/health", None, {}, per_client, 200, RATE))
         middle = _cpu_seconds(server.pid)
-        paced_run = asyncio.run(_drive(url, bodies[:n], headers, per_client, 201, RATE))
+        paced_run = asyncio.run(_drive(url, bodies[n:2 * n], headers, per_client, 201, RATE))
         after = _cpu_seconds(server.pid)
         cpu = ((after - middle) / n, (middle - before) / n)
         runs.append((f"paced, {RATE:.0f} req/s in all, httpx", paced_run, health))

@@ -53,7 +53,7 @@ def summarise_profile(path: Path, top: int = 25) -> str:
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # a line py-spy cut short
             continue
         n = int(count)
         total += n

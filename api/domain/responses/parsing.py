@@ -200,6 +200,7 @@ class _Rows:
     instrument: mes.Instrument
     limits: IngestLimits
     problems: list[FieldError] = field(default_factory=list)
+    judged: set[tuple[tuple[str, Any], ...]] = field(default_factory=set)
 
     def problem(self, row: int | None, where: str, message: str, value: Any = None) -> None:
         self.problems.append(FieldError(row=row, field=where, value=_shown(value), message=message))
@@ -214,7 +215,21 @@ class _Rows:
             self.problem(row, "respondent", f"the respondent id {exc.reason}.", value)
             return value
 
-    def attributes(self, row: int, values: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    def attributes(self, row: int, values: dict[str, Any]) -> dict[str, AttributeValue]:
+        # Most rows repeat a few combinations (site x staff group): each is judged once.
+        try:
+            combination = tuple(values.items())
+            if combination in self.judged:
+                return values
+        except TypeError:  # an unhashable value (a list, an object): judged below
+            combination = None
+        count = len(self.problems)
+        self._judge_attributes(row, values)
+        if combination is not None and len(self.problems) == count:
+            self.judged.add(combination)
+        return values
+
+    def _judge_attributes(self, row: int, values: Mapping[str, Any]) -> None:
         limits = self.limits
         if len(values) > limits.max_attributes:
             self.problem(
@@ -254,7 +269,6 @@ class _Rows:
                     f"{limits.max_value_chars} (MES_MAX_VALUE_CHARS).",
                     value[:40] + "...",
                 )
-        return dict(values)
 
     def done(self, batch: Batch) -> Batch:
         return replace(batch, problems=self.problems)
@@ -327,6 +341,8 @@ def _fields(
 ) -> bool:
     """Check that ``obj`` is an object with only ``allowed`` fields, each once; False if not
     an object at all."""
+    if obj.__class__ is dict and not allowed:  # the common case: nothing to report
+        return True
     if not isinstance(obj, dict):
         rows.problem(row, where or "body", f"{about} must be a JSON object.", obj)
         return False
@@ -355,12 +371,16 @@ def _parse_json(instrument: mes.Instrument, body: bytes, limits: IngestLimits) -
         raise _too_many_rows(len(responses), limits)
     items = instrument.item_ids
     item_set = frozenset(items)
-    answers = np.full((len(responses), len(items)), None, dtype=object)
+    blank: list[Any] = [None] * len(items)
+    answers: list[list[Any]] = []
     respondents: list[str] = []
     attributes: list[dict[str, AttributeValue]] = []
     for i, row in enumerate(responses):
-        if not _fields(rows, i, "", row, _ROW_FIELDS, "a row"):
+        # The common row is checked in C: an object with known fields, none repeated.
+        common = row.__class__ is dict and row.keys() <= _ROW_FIELDS
+        if not common and not _fields(rows, i, "", row, _ROW_FIELDS, "a row"):
             respondents.append("")
+            answers.append(blank)
             attributes.append({})
             continue
         if "respondent" in row:
@@ -369,17 +389,27 @@ def _parse_json(instrument: mes.Instrument, body: bytes, limits: IngestLimits) -
             rows.problem(i, "respondent", "every row needs a respondent id.")
             respondents.append("")
         given = row.get("answers")
-        if "answers" not in row:
+        if given.__class__ is dict and (
+            given.keys() <= item_set
+            and set(map(type, given.values())) <= _ANSWER_TYPES
+        ):
+            answers.append(list(map(given.get, items)))
+        elif "answers" not in row:
             rows.problem(i, "answers", "every row needs answers (an object: item id -> answer).")
+            answers.append(blank)
         elif _fields(rows, i, "answers", given, frozenset(), "answers"):
             refused = _json_answers(rows, i, given, item_set)
-            answers[i] = [None if item in refused else given.get(item) for item in items]
+            answers.append([None if item in refused else given.get(item) for item in items])
+        else:
+            answers.append(blank)
         extra = row.get("attributes", {})
         if _fields(rows, i, "attributes", extra, frozenset(), "attributes"):
             attributes.append(rows.attributes(i, extra))
         else:
             attributes.append({})
-    return rows.done(Batch(respondents, answers, attributes))
+    matrix = np.empty((len(answers), len(items)), dtype=object)
+    matrix[:] = answers
+    return rows.done(Batch(respondents, matrix, attributes))
 
 
 def _json_answers(

@@ -20,6 +20,7 @@ import numpy as np
 import mes
 from api.domain.responses.parsing import Batch
 from api.errors import FieldError
+from mes.instrument import EXACT_INTEGER_LIMIT
 from mes.responses import response_matrix
 
 __all__ = ["CheckedBatch", "answer_matrix", "check_batch"]
@@ -98,7 +99,15 @@ def check_batch(
     if declared_attributes is not None:
         for i, attributes in enumerate(batch.attributes):
             problems.extend(_attribute_problems(i, attributes, declared_attributes))
-    checked = response_matrix(instrument, batch.answers, errors="missing")
+    answers = batch.answers
+    try:
+        checked = response_matrix(instrument, answers, errors="missing")
+    except OverflowError:
+        # A JSON whole number too large for float64 (beyond 1e308): such answers are named
+        # and left out, the rest judged as usual.
+        answers, too_large = _without_huge_numbers(instrument, answers)
+        problems.extend(too_large)
+        checked = response_matrix(instrument, answers, errors="missing")
     problems.extend(
         FieldError(
             row=p.row, field=f"answers.{p.item}", value=_jsonable(p.value), message=p.message
@@ -107,6 +116,28 @@ def check_batch(
     )
     problems.sort(key=lambda p: p.row if p.row is not None else -1)  # stable: reader's first
     return CheckedBatch([batch.locate(p) for p in problems], checked.values)
+
+
+def _without_huge_numbers(
+    instrument: mes.Instrument, answers: np.ndarray
+) -> tuple[np.ndarray, list[FieldError]]:
+    """The answers without whole numbers float64 cannot hold, and a problem for each."""
+    scale = instrument.response_scale
+    cleaned = answers.copy()
+    problems = []
+    for (row, column), value in np.ndenumerate(answers):
+        if value.__class__ is int and not -EXACT_INTEGER_LIMIT <= value <= EXACT_INTEGER_LIMIT:
+            cleaned[row, column] = None
+            problems.append(
+                FieldError(
+                    row=row,
+                    field=f"answers.{instrument.item_ids[column]}",
+                    value=f"{str(value)[:20]}... ({len(str(value))} digits)",
+                    message=f"outside the response scale {scale.min}..{scale.max}; expected "
+                    f"a whole number from {scale.min} to {scale.max}.",
+                )
+            )
+    return cleaned, problems
 
 
 def _attribute_problems(
