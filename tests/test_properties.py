@@ -553,5 +553,5 @@ def test_importing_mes_testing_without_hypothesis_names_the_extra(
     for name in [m for m in sys.modules if m == "mes.testing" or m.startswith("mes.testing.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "hypothesis", None)  # import hypothesis -> ImportError
-    with pytest.raises(ImportError, match=r"pip install 'mes\[testing\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'medical-engagement-scale\[testing\]'"):
         importlib.import_module("mes.testing")

@@ -12,23 +12,23 @@ Exit codes: 0 success, 1 invalid data (the message says what and where),
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
 from mes.cli import instruments, reliability, report, score
+from mes.cli.common import UsageError
 from mes.errors import MesError
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports
+SERVICE_EXTRA = "pip install 'medical-engagement-scale[service]'"
 
 # Modules of this package that add sub-commands, in the order `mes --help` lists them.
 COMMAND_MODULES = [instruments, score, report, reliability]
-
-
-class UsageError(Exception):
-    """Bad arguments or a missing input file: exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,9 +44,32 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(subparsers)
     for entry in entry_points(group="mes.commands"):
-        register: Callable[[argparse._SubParsersAction], None] = entry.load()
+        try:
+            register: Callable[[argparse._SubParsersAction], None] = entry.load()
+        except ImportError as exc:  # the library installed without the service
+            _unavailable(subparsers, entry.name, exc)
+            continue
         register(subparsers)
     return parser
+
+
+def _unavailable(
+    subparsers: argparse._SubParsersAction, name: str, exc: ImportError
+) -> None:
+    """A sub-command whose code needs packages that are not installed: it says which."""
+
+    def explain(_: argparse.Namespace) -> int:
+        raise UsageError(
+            f"this command needs the service's packages ({exc.name or exc}); install them "
+            f"with: {SERVICE_EXTRA}"
+        )
+
+    # Whatever follows is taken, options included, so that the answer is the one above.
+    parser = subparsers.add_parser(
+        name, help=f"(needs: {SERVICE_EXTRA})", add_help=False, prefix_chars="\x00"
+    )
+    parser.add_argument("rest", nargs="*")
+    parser.set_defaults(handler=explain)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +81,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"mes {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as exc:
-        print(f"mes {args.command}: {exc}", file=sys.stderr)
+    except ModuleNotFoundError as exc:  # a service command in a library-only install
+        print(
+            f"mes {args.command}: needs the package {exc.name!r}, which is not installed; "
+            f"install the service with: {SERVICE_EXTRA}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`mes score ... -o - | head`): stop quietly, and keep Python
+        # from failing again when it flushes standard output at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a file that cannot be read or written, named by the message
+        where = f": {exc.filename!r}" if exc.filename else ""
+        print(f"mes {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
     except MesError as exc:
         print(f"mes {args.command}: {exc}", file=sys.stderr)

@@ -36,6 +36,34 @@ def read_csv_arg(path: Path, instrument: Instrument) -> ResponsesCsv:
         return read_responses_csv(path, items=instrument.item_ids, on_progress=update)
 
 
+class UsageError(Exception):
+    """Bad arguments or a missing input file: exit code 2."""
+
+
+def output_kind(output: str, kinds: tuple[str, ...] = (".csv", ".json")) -> str:
+    """The kind of file ``-o OUTPUT`` asks for (its suffix; ``-`` is CSV on stdout).
+
+    Raises
+    ------
+    UsageError
+        For any other suffix, rather than writing CSV into a file named ``.xlsx``.
+
+    Examples
+    --------
+    >>> output_kind("scores.JSON"), output_kind("-")
+    ('.json', '.csv')
+    """
+    if output == "-":
+        return ".csv"
+    suffix = Path(output).suffix.lower()
+    if suffix not in kinds:
+        raise UsageError(
+            f"cannot write {output!r}: name a {' or '.join(kinds)} file (or '-' for CSV on "
+            "standard output)"
+        )
+    return suffix
+
+
 def write_csv_arg(frame: pd.DataFrame, output: str) -> None:
     """Write a table to the CSV file ``output`` (``-``: stdout), safe to open in a
     spreadsheet (:func:`mes.io.formula_escape.write_csv`)."""

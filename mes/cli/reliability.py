@@ -23,7 +23,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers
+from mes.cli.common import InvalidFileError, UsageError, read_csv_arg, with_line_numbers
 from mes.errors import InvalidResponsesError
 from mes.loader import load_instrument
 from mes.reliability import (
@@ -72,15 +72,11 @@ def _reliability(args: argparse.Namespace) -> int:
     if args.scales:
         unknown = [s for s in args.scales if s not in instrument.scale_ids]
         if unknown:
-            from mes.cli import UsageError
-
             raise UsageError(
                 f"--scale {', '.join(unknown)}: not in instrument {instrument.id!r}; its scales "
                 f"are {', '.join(instrument.scale_ids)}"
             )
     if not 0.0 < args.ci < 1.0:
-        from mes.cli import UsageError
-
         raise UsageError(f"--ci must be between 0 and 1 (e.g. 0.95), got {args.ci}")
     try:
         report = reliability(instrument, parsed.frame, scales=args.scales,

@@ -16,7 +16,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers, write_csv_arg
+from mes.cli.common import (
+    InvalidFileError,
+    UsageError,
+    output_kind,
+    read_csv_arg,
+    with_line_numbers,
+    write_csv_arg,
+)
 from mes.errors import InvalidResponsesError
 from mes.groups.benchmarks import benchmark_report
 from mes.groups.change import compare_waves
@@ -73,8 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from mes.cli import UsageError
-
+    if args.output is not None:
+        output_kind(args.output)  # before any work: an .xlsx name is refused at once
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     if args.min_group_size < 1:
         raise UsageError("--min-group-size must be at least 1")
@@ -129,7 +136,7 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps(payload, allow_nan=False, indent=2))
     elif args.output is None:
         _print(report, args.file)
-    elif args.output.endswith(".json"):
+    elif output_kind(args.output) == ".json":
         Path(args.output).write_text(json.dumps(payload, allow_nan=False, indent=2) + "\n")
     else:
         write_csv_arg(report.to_frame(), args.output)

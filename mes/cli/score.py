@@ -13,7 +13,13 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from mes.cli.common import InvalidFileError, read_csv_arg, with_line_numbers, write_csv_arg
+from mes.cli.common import (
+    InvalidFileError,
+    output_kind,
+    read_csv_arg,
+    with_line_numbers,
+    write_csv_arg,
+)
 from mes.errors import InvalidResponsesError
 from mes.loader import load_instrument
 from mes.scoring import ScoreTable, score
@@ -40,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        output_kind(args.output)  # before any work: an .xlsx name is refused at once
     instrument = load_instrument(args.instrument)
     parsed = read_csv_arg(args.file, instrument)
     try:
@@ -54,7 +62,7 @@ def _score(args: argparse.Namespace) -> int:
         )
     if args.output is None:
         _print_summary(table, args.file)
-    elif args.output.endswith(".json"):
+    elif output_kind(args.output) == ".json":
         Path(args.output).write_text(json.dumps(_records(table), allow_nan=False) + "\n")
     else:
         write_csv_arg(_frame(table), args.output)

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from mes.distributions import f_survival
 
 __all__ = ["ICCResult", "icc", "icc_from_summaries", "read_icc"]
 
@@ -193,7 +194,7 @@ def icc_from_summaries(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> ICCR
         icc1 = (msb - msw) / (msb + (k - 1) * msw) if msb + (k - 1) * msw > 0 else math.nan
         icc2 = (msb - msw) / msb if msb > 0 else math.nan
         f = msb / msw if msw > 0 else math.nan
-    p = float(stats.f.sf(f, groups - 1, total - groups)) if math.isfinite(f) else math.nan
+    p = float(f_survival(f, groups - 1, total - groups)) if math.isfinite(f) else math.nan
     c1, c2 = _clean(icc1), _clean(icc2)
     return ICCResult(c1, c2, _clean(msb), _clean(msw), _clean(f), _clean(p), groups, total, k,
                      read_icc(c1, c2, groups))

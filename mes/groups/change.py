@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
-from scipy import stats
 
+from mes.distributions import t_quantile
 from mes.groups.report import GroupReport
 from mes.groups.summary import GroupingError, summarise
 from mes.instrument import Instrument
@@ -86,7 +86,7 @@ def welch_interval(
     if se2 <= 0:
         return diff, math.nan, math.nan, math.nan
     df = se2 * se2 / (a * a / (n1 - 1) + b * b / (n2 - 1))
-    half = float(stats.t.ppf(0.5 + ci / 2, df)) * math.sqrt(se2)
+    half = float(t_quantile(0.5 + ci / 2, df)) * math.sqrt(se2)
     return diff, diff - half, diff + half, df
 
 

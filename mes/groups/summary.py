@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
 
+from mes.distributions import t_quantile
 from mes.errors import MesError
 from mes.groups.aggregation import ICCResult, icc_from_summaries
 from mes.groups.plan import (
@@ -302,6 +302,8 @@ def _cell_sums(
     one weighted ``np.bincount`` per quantity. The histogram counts only the
     ``distribution`` columns (the scales whose distribution is reported).
     """
+    from scipy.sparse import csc_array  # on first use: import mes stays light
+
     c, s_count = grouping.n_cells, len(prep.scales)
     cell = grouping.cell_of_resp
     inst = prep.instrument
@@ -318,7 +320,7 @@ def _cell_sums(
     for start in range(0, prep.n, BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
         m = cell[rows].size
-        to_cells = sparse.csc_array((np.ones(m), cell[rows], np.arange(m + 1)), shape=(c, m))
+        to_cells = csc_array((np.ones(m), cell[rows], np.arange(m + 1)), shape=(c, m))
         scores = prep.scores[rows]
         missing = np.isnan(scores)
         scored = (~missing).astype(np.float64)
@@ -536,7 +538,7 @@ def _table(
         var = np.where(n > 1, np.maximum(var, 0.0), np.nan)
         sd = np.sqrt(var)
         se = sd / np.sqrt(n)
-        tcrit = stats.t.ppf(0.5 + ci / 2, np.where(n > 1, n - 1, np.nan))
+        tcrit = t_quantile(0.5 + ci / 2, np.where(n > 1, n - 1, np.nan))
         # The percent metric is linear in the score: (score / k - min) / (max - min) * 100,
         # with k the number of items for method "sum" (1 for "mean").
         rs = instrument.response_scale

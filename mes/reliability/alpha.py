@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from mes.distributions import f_quantile
 
 __all__ = [
     "AlphaStats",
@@ -234,8 +235,8 @@ def feldt_ci(alpha: float, n: int, k: int, ci: float = 0.95) -> tuple[float, flo
         return (float("nan"), float("nan"))
     df1, df2 = n - 1, (n - 1) * (k - 1)
     p = 1.0 - ci
-    lower = 1.0 - (1.0 - alpha) * float(stats.f.ppf(1.0 - p / 2.0, df1, df2))
-    upper = 1.0 - (1.0 - alpha) * float(stats.f.ppf(p / 2.0, df1, df2))
+    lower = 1.0 - (1.0 - alpha) * float(f_quantile(1.0 - p / 2.0, df1, df2))
+    upper = 1.0 - (1.0 - alpha) * float(f_quantile(p / 2.0, df1, df2))
     return (lower, upper)
 
 

@@ -2,7 +2,7 @@
 
 ``mes.testing`` needs the optional extra ``testing`` (it brings hypothesis)::
 
-    pip install 'mes[testing]'
+    pip install 'medical-engagement-scale[testing]'
 
 The strategies live in :mod:`mes.testing.strategies` and are re-exported here:
 
@@ -37,7 +37,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a test with hypothesis hidden
     raise ImportError(
         "mes.testing needs hypothesis, which is not installed. "
-        "Install the optional extra with: pip install 'mes[testing]'"
+        "Install the optional extra with: pip install 'medical-engagement-scale[testing]'"
     ) from exc
 
 from mes.testing.strategies import instruments, responses

@@ -7,7 +7,7 @@ is applied where you expect, and so on. Every instrument drawn is valid under
 :func:`mes.instrument.check_instrument`, and every answer drawn is valid for
 its instrument, so :func:`mes.score` never raises on what they produce.
 
-Install with the optional extra: ``pip install 'mes[testing]'``.
+Install with the optional extra: ``pip install 'medical-engagement-scale[testing]'``.
 
 References
 ----------
