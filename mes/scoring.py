@@ -75,6 +75,22 @@ class ScoreTable:
     answered_matrix: np.ndarray = field(repr=False)
     invalid: tuple[ResponseProblem, ...] = ()
 
+    def __repr__(self) -> str:
+        """One line: the instrument, how many respondents and scales, invalid answers.
+
+        Examples
+        --------
+        >>> import mes
+        >>> mes.score(mes.load_instrument("uwes9"), {f"uwes{i}": [6, 0] for i in range(1, 10)})
+        ScoreTable(instrument='uwes9' version '1', respondents=2, scales=['vigour', \
+'dedication', 'absorption', 'total'], invalid=0)
+        """
+        return (
+            f"ScoreTable(instrument={self.instrument.id!r} version "
+            f"{self.instrument.version!r}, respondents={len(self)}, "
+            f"scales={list(self.scale_ids)}, invalid={len(self.invalid)})"
+        )
+
     @property
     def scale_ids(self) -> tuple[str, ...]:
         return self.instrument.scale_ids

@@ -20,7 +20,7 @@ from mes.reliability.alpha import (
 from mes.reliability.covariance import ItemMoments, cov2cor, item_moments
 from mes.reliability.flags import item_flags, scale_flags
 from mes.reliability.omega import omega_total
-from mes.reliability.report import Flag, ItemReliability, ScaleReliability
+from mes.reliability.report import Flag, ItemReliability, ReliabilityReport, ScaleReliability
 from mes.responses import Errors, keyed_answers, response_matrix
 
 __all__ = ["CORRELATIONS", "NAN_POLICIES", "reliability"]
@@ -78,7 +78,9 @@ def reliability(
 
     Returns
     -------
-    dict of scale id -> ScaleReliability
+    ReliabilityReport
+        A dict of scale id -> :class:`ScaleReliability`, with ``to_frame()`` (one
+        row per scale) and ``items_frame()`` (one row per scale and item).
 
     Raises
     ------
@@ -186,7 +188,7 @@ def reliability(
     rs = instrument.response_scale
     ci = float(ci)
 
-    out: dict[str, ScaleReliability] = {}
+    out = ReliabilityReport()
     if nan_policy == "pairwise" or not np.isnan(block).any():
         membership = np.zeros((len(used), len(scale_ids)))
         for s, idx in enumerate(members):

@@ -8,8 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["Flag", "ItemReliability", "ScaleReliability", "json_safe"]
+__all__ = ["Flag", "ItemReliability", "ReliabilityReport", "ScaleReliability", "json_safe"]
+
+ITEM_COLUMNS = ("n", "mean", "sd", "raw_r", "std_r", "r_drop", "alpha_if_dropped",
+                "std_alpha_if_dropped", "missing_share")
+"""The per-item figures of a frame, psych::alpha's item.stats and alpha.drop."""
 
 
 def json_safe(value: Any) -> Any:
@@ -202,6 +207,27 @@ class ScaleReliability:
     items: Mapping[str, ItemReliability] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
 
+    def items_frame(self) -> pd.DataFrame:
+        """One row per item, indexed by item id: psych's ``item.stats`` and ``alpha.drop``.
+
+        Examples
+        --------
+        >>> import mes
+        >>> from mes.reliability import reliability
+        >>> inst = mes.load_instrument("uwes9")
+        >>> answers = {f"uwes{i}": [1, 2, 3, 4, 6, 5, 2][i % 3:] + [3] * (i % 3)
+        ...            for i in range(1, 10)}
+        >>> frame = reliability(inst, answers, scales="vigour")["vigour"].items_frame()
+        >>> list(frame.index), list(frame.columns[:4])
+        (['uwes1', 'uwes2', 'uwes5'], ['n', 'mean', 'sd', 'raw_r'])
+        """
+        frame = pd.DataFrame(
+            [[getattr(stats, name) for name in ITEM_COLUMNS] for stats in self.items.values()],
+            index=pd.Index(list(self.items), name="item"),
+            columns=list(ITEM_COLUMNS),
+        )
+        return frame.astype({"n": "int64"})
+
     def flag_codes(self) -> list[str]:
         """Codes of the flags, in order (convenient for tests and filters).
 
@@ -280,6 +306,48 @@ class ScaleReliability:
             items={k: ItemReliability.from_dict(v) for k, v in (data.get("items") or {}).items()},
             flags=tuple(Flag.from_dict(f) for f in data.get("flags") or ()),
         )
+
+
+class ReliabilityReport(dict[str, ScaleReliability]):
+    """Reliability of each scale, by scale id (a dict), with the two tables people read.
+
+    :meth:`to_frame` has one row per scale (what ``psych::alpha`` prints as
+    ``total`` and its confidence boundaries, plus omega and the flags);
+    :meth:`items_frame` one row per scale and item.
+
+    Examples
+    --------
+    >>> import mes
+    >>> inst = mes.load_instrument("uwes9")
+    >>> answers = {f"uwes{i}": [1, 2, 3, 4, 6, 5, 2][i % 3:] + [3] * (i % 3)
+    ...            for i in range(1, 10)}
+    >>> report = mes.reliability(inst, answers)
+    >>> report.to_frame()[["k", "alpha"]].round(3).loc["vigour"].tolist()
+    [3.0, 0.778]
+    >>> report.items_frame().loc["vigour"].shape
+    (3, 9)
+    """
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scale, indexed by scale id."""
+        rows = [
+            {
+                "n": r.n, "k": r.k, "alpha": r.alpha, "alpha_ci_lower": r.alpha_ci[0],
+                "alpha_ci_upper": r.alpha_ci[1], "std_alpha": r.std_alpha, "g6": r.g6,
+                "omega_total": r.omega_total, "average_r": r.average_r,
+                "median_r": r.median_r, "signal_noise": r.signal_noise, "ase": r.ase,
+                "mean": r.mean, "sd": r.sd, "flags": ", ".join(r.flag_codes()),
+            }
+            for r in self.values()
+        ]
+        return pd.DataFrame(rows, index=pd.Index(list(self), name="scale"))
+
+    def items_frame(self) -> pd.DataFrame:
+        """One row per scale and item (index: ``scale``, ``item``)."""
+        frames = {scale: r.items_frame() for scale, r in self.items()}
+        if not frames:
+            return pd.DataFrame(columns=list(ITEM_COLUMNS))
+        return pd.concat(frames, names=["scale", "item"])
 
 
 def _float(value: Any) -> float:
