@@ -116,17 +116,50 @@ class InvalidResponsesError(MesError, ValueError):
         )
 
 
-class ResponseColumnsError(MesError, ValueError):
-    """The responses lack item columns, or carry unknown ones with ``strict=True``."""
+def _close_matches(missing: Sequence[str], present: Sequence[str]) -> dict[str, str]:
+    """Each missing name -> the present name most like it (difflib ratio >= 0.75), once each."""
+    import difflib
 
-    def __init__(self, missing: Sequence[str] = (), unknown: Sequence[str] = ()) -> None:
+    found: dict[str, str] = {}
+    left = [str(p) for p in present]
+    for name in missing:
+        match = difflib.get_close_matches(name, left, n=1, cutoff=0.75)
+        if match:
+            found[name] = match[0]
+            left.remove(match[0])
+    return found
+
+
+class ResponseColumnsError(MesError, ValueError):
+    """The responses lack item columns, or carry unknown ones with ``strict=True``.
+
+    Attributes
+    ----------
+    missing, unknown : list of str
+        Item columns absent; columns that are neither items nor ``respondent``.
+    suggestions : dict of str -> str
+        A missing item -> the column present that is probably it, misspelled
+        (``mes3`` for ``mes03``).
+    """
+
+    def __init__(
+        self,
+        missing: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        others: Sequence[str] = (),
+    ) -> None:
         self.missing = list(missing)
         self.unknown = list(unknown)
+        self.suggestions = _close_matches(self.missing, others)
         parts = []
         if self.missing:
+            typos = "".join(
+                f"; is {column!r} meant to be {item!r}?"
+                for item, column in self.suggestions.items()
+            )
             parts.append(
                 f"missing item column(s) {', '.join(map(repr, self.missing))}: every item of the "
-                "instrument needs a column (leave its cells empty where unanswered)"
+                f"instrument needs a column (leave its cells empty where unanswered){typos}"
             )
         if self.unknown:
             parts.append(

@@ -182,7 +182,8 @@ def _columns(
     missing = [i for i in items if i not in names]
     unknown = [c for c in names if c not in items and c != RESPONDENT_COLUMN] if strict else []
     if missing or unknown:
-        raise ResponseColumnsError(missing=missing, unknown=unknown)
+        others = [c for c in names if c not in items and c != RESPONDENT_COLUMN]
+        raise ResponseColumnsError(missing=missing, unknown=unknown, others=others)
     position = {c: k for k, c in enumerate(names)}
     if RESPONDENT_COLUMN in position:
         index = pd.Index(frame.iloc[:, position[RESPONDENT_COLUMN]], name=RESPONDENT_COLUMN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -12,15 +13,57 @@ from mes.errors import InvalidResponsesError, MesError
 from mes.instrument import Instrument
 from mes.io.csv import ResponsesCsv, read_responses_csv
 from mes.io.formula_escape import write_csv
+from mes.responses import RESPONDENT_COLUMN
 
 _PROGRESS_FROM_BYTES = 4_000_000
 
 
-def read_csv_arg(path: Path, instrument: Instrument) -> ResponsesCsv:
+def read_csv_arg(path: Path, instrument: Instrument, *, ids: bool = True) -> ResponsesCsv:
     """Read a responses CSV, with a progress bar on large files when stderr is a terminal.
 
     Columns that are not items of ``instrument`` (respondent, attributes) stay text.
+    With ``ids`` (scores and group reports), every row needs a respondent id, each
+    once: scores are matched to people by it, and a person counted twice would
+    inflate their group. Reliability, like ``psych::alpha``, takes any table.
+
+    Raises
+    ------
+    InvalidFileError
+        With ``ids``: no ``respondent`` column, or an id blank or repeated (with
+        their lines).
     """
+    parsed = _read(path, instrument)
+    if ids:
+        _check_respondents(parsed)
+    return parsed
+
+
+def _check_respondents(parsed: ResponsesCsv) -> None:
+    if RESPONDENT_COLUMN not in parsed.frame.columns:
+        raise InvalidFileError(
+            f"{parsed.source}: no {RESPONDENT_COLUMN!r} column. Fix: add one with a unique id "
+            "per row (scores are matched to respondents by it)."
+        )
+    ids = parsed.frame[RESPONDENT_COLUMN]
+    blank = ids.isna() | (ids.astype(str).str.strip() == "")
+    repeated = ids.duplicated(keep=False) & ~blank
+    if not (blank.any() or repeated.any()):
+        return
+    problems = [
+        f"line {parsed.line_of(i)}: no respondent id" for i in np.flatnonzero(blank).tolist()
+    ]
+    problems += [
+        f"line {parsed.line_of(i)}: respondent {ids.iloc[i]!r} appears more than once"
+        for i in np.flatnonzero(repeated).tolist()
+    ]
+    shown = "; ".join(problems[:10]) + (f"; ... ({len(problems)} in all)" if len(problems) > 10
+                                         else "")
+    raise InvalidFileError(
+        f"{parsed.source}: {shown}. Fix: give every row its own respondent id."
+    )
+
+
+def _read(path: Path, instrument: Instrument) -> ResponsesCsv:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.stat().st_size < _PROGRESS_FROM_BYTES or not sys.stderr.isatty():

@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _reliability(args: argparse.Namespace) -> int:
     instrument = load_instrument(args.instrument)
-    parsed = read_csv_arg(args.file, instrument)
+    parsed = read_csv_arg(args.file, instrument, ids=False)
     if args.scales:
         unknown = [s for s in args.scales if s not in instrument.scale_ids]
         if unknown:

@@ -81,3 +81,30 @@ def test_a_plugin_that_cannot_load_still_leaves_the_other_commands() -> None:
     run = _without("api.auth.principal", "serve", "--port", "1")
     assert run.returncode == 2
     assert "medical-engagement-scale[service]" in run.stderr
+
+
+def test_a_misspelled_item_column_is_named_with_the_column_it_probably_is(
+    tmp_path: Path,
+) -> None:
+    typo = tmp_path / "typo.csv"
+    typo.write_text(EXAMPLE.read_text().replace("mes03", "mes3", 1))
+    done = _mes("score", str(typo), "--instrument", "mes", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "missing item column(s) 'mes03'" in done.stderr
+    assert "is 'mes3' meant to be 'mes03'?" in done.stderr
+
+
+def test_repeated_or_missing_respondent_ids_are_errors_with_their_lines(tmp_path: Path) -> None:
+    lines = EXAMPLE.read_text().splitlines()
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("\n".join([*lines[:3], lines[1]]) + "\n")
+    done = _mes("score", str(repeated), "--instrument", "mes", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "line 2:" in done.stderr
+    assert "line 4:" in done.stderr
+    assert "appears more than once" in done.stderr
+    anonymous = tmp_path / "anonymous.csv"
+    anonymous.write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n")
+    done = _mes("report", str(anonymous), "--instrument", "mes", "--by", "site", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "no 'respondent' column" in done.stderr
