@@ -171,6 +171,16 @@ def _run_uvicorn(args: argparse.Namespace, url: str) -> int:
 
     import uvicorn
 
+    taken = _address_in_use(args.host, args.port)
+    if taken:
+        # uvicorn would log the bind error, shut down and exit 0: say it plainly, as a failure.
+        print(
+            f"mes {args.command}: {args.host}:{args.port} is already in use ({taken}): is "
+            "another `mes serve` or `mes demo` running? Stop it, or pass --port with a free "
+            "port.",
+            file=sys.stderr,
+        )
+        return 2
     if args.database_url:
         os.environ["MES_DATABASE_URL"] = url  # the workers read their settings from the env
     uvicorn.run(
@@ -182,6 +192,25 @@ def _run_uvicorn(args: argparse.Namespace, url: str) -> int:
         log_level=args.log_level,
     )
     return 0
+
+
+def _address_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or None when it can (checked just before
+    the server binds it)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # let uvicorn report an unknown host in its own words
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 # ----- mes keys -----------------------------------------------------------------------------

@@ -108,3 +108,21 @@ def test_repeated_or_missing_respondent_ids_are_errors_with_their_lines(tmp_path
     done = _mes("report", str(anonymous), "--instrument", "mes", "--by", "site", cwd=tmp_path)
     assert done.returncode == 1
     assert "no 'respondent' column" in done.stderr
+
+
+def test_serving_on_a_port_in_use_says_so_and_fails(tmp_path: Path) -> None:
+    """``mes serve`` (or ``mes demo``) beside a running server: exit 2 with a hint, not a
+    logged bind error and exit 0."""
+    import os
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "MES_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+        done = subprocess.run([str(MES), "serve", "--port", str(port)], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert "--port" in done.stderr
