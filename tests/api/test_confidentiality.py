@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import re
 from typing import Any
 
@@ -314,6 +315,85 @@ def test_hidden_groups_say_why_in_json_csv_html_and_share_pages(
         assert row is not None
         assert "fewer than 10 responses" in row.group(1)
         assert "hidden so that another group cannot be worked out" in page
+
+
+def test_an_uploader_learns_nothing_of_the_hidden_few_by_writing_after_the_release(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    """A key that uploads and reads reports, but may not list respondents, probes the
+    released survey through the ingest path: batches naming the hidden group's ids (their
+    spellings varied, in JSON, CSV and FHIR, with and without ?on_conflict=replace and an
+    Idempotency-Key) answer the same 'closed' for ids that exist and ids that do not, naming
+    none; erasing one of the few by another spelling of the id moves no figure in any
+    format, the share link included."""
+    attacker = bearer(make_key("responses:write", "reports:read"))
+    survey = _survey(client, bearer(make_key("surveys:write", "responses:write")))
+    few = ["r00000", "r00001", "r00002", "r00003"]  # the hidden site N, grade c
+
+    def reads() -> list[str]:
+        paths = [f"/v1/surveys/{survey}/report?by=site,grade",
+                 f"/v1/surveys/{survey}/report?by=grade",
+                 f"/v1/surveys/{survey}/report.csv?by=site,grade",
+                 f"/v1/surveys/{survey}/reliability"]
+        answers = [client.get(path, headers=attacker) for path in paths]
+        assert all(a.status_code == 200 for a in answers), [a.text[:200] for a in answers]
+        return [a.text for a in answers]
+
+    before = reads()
+    body = client.get(f"/v1/surveys/{survey}/report?by=site,grade", headers=attacker).json()
+    hidden = [g for g in body["groups"] if g["group"] == {"site": "N", "grade": "c"}]
+    assert hidden[0]["suppressed"] and hidden[0]["n"] is None
+    link = client.post(f"/v1/surveys/{survey}/report/shares", headers=attacker,
+                       json={"by": ["site", "grade"]})
+    assert link.status_code == 201, link.text
+    page_path = link.json()["url"].split("testserver.local")[-1]
+
+    def page() -> str:
+        text = re.sub(r"generated [^<]*", "", client.get(page_path).text)
+        return re.sub(r"\b[a-z]\d+([td])\b", r"x\1", text)
+
+    shared = page()
+
+    def probe(ids: list[str]) -> list[tuple[int, str]]:
+        rows = mes_rows(len(ids), seed=3)
+        for row, rid in zip(rows, ids, strict=True):
+            row["respondent"] = rid
+            row["attributes"] = {"site": "N", "grade": "c"}
+        items = [f"mes{j:02d}" for j in range(1, 31)]
+        csv_body = "respondent," + ",".join(items) + ",site,grade\n" + "".join(
+            ",".join([r["respondent"], *(str(r["answers"][i]) for i in items), "N", "c"]) + "\n"
+            for r in rows
+        )
+        fhir_body = {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "QuestionnaireResponse", "id": r["respondent"],
+                          "status": "completed",
+                          "item": [{"linkId": i, "answer": [{"valueInteger": r["answers"][i]}]}
+                                   for i in items]}} for r in rows]}
+        seen = []
+        for params in ({}, {"on_conflict": "replace"}):
+            for content, media in ((json.dumps({"responses": rows}), "application/json"),
+                                   (csv_body, "text/csv"),
+                                   (json.dumps(fhir_body), "application/fhir+json")):
+                answer = client.post(
+                    f"/v1/surveys/{survey}/responses", params=params, content=content,
+                    headers={**attacker, "Content-Type": media,
+                             "Idempotency-Key": f"probe-{len(seen)}-{ids[0]}"},
+                )
+                problem = answer.json()
+                assert "duplicates" not in problem, problem
+                seen.append((answer.status_code, problem["detail"]))
+        return seen
+
+    existing = probe([f" {few[0]}", f"{few[1]}\u00a0", few[2]])
+    absent = probe(["x99990", "x99991", "x99992"])
+    assert {status for status, _ in existing} == {409}
+    assert existing == absent  # the same words whether the ids exist or not
+    assert all("closed" in detail for _, detail in existing)
+
+    erased = client.delete(f"/v1/surveys/{survey}/responses/%20{few[3]}%20", headers=attacker)
+    assert erased.status_code == 204, erased.text  # the right to erasure, by any spelling
+    assert reads() == before
+    assert page() == shared
 
 
 # ----- the attacker over time: random batches, erasures, closing and reads --------------------
