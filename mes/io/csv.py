@@ -144,13 +144,7 @@ def read_responses_csv(
         if exc.start < 65532:  # not merely a character cut at the sample's end
             raise _not_utf8(label, raw, exc.start) from None
         text_head = raw[: exc.start].decode("utf-8")
-    header_line = text_head.splitlines()[0] if text_head.strip() else ""
-    if not header_line.strip():
-        raise CsvFormatError(
-            label, 1, "the file is empty or its first line is blank.",
-            "put the header row (respondent, item ids, attribute columns) on line 1.",
-        )
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    delimiter = _delimiter(label, text_head)
     # The whole head, not its first line: a quoted column name may hold a line break.
     header = next(csv.reader(io.StringIO(text_head, newline=""), delimiter=delimiter))
     _check_header(label, [unescape_cell(h) for h in header])
@@ -267,13 +261,7 @@ def read_csv_records(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _not_utf8(name, raw, exc.start) from None
-    first_line = text[: text.find("\n")] if "\n" in text else text
-    if not first_line.strip():
-        raise CsvFormatError(
-            name, 1, "the file is empty or its first line is blank.",
-            "put the header row (respondent, item ids, attribute columns) on line 1.",
-        )
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = _delimiter(name, text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     # Without quotes, no cell is longer than the longest run of bytes between separators:
     # when that is within the limit (most files), no row needs its cells measured.
@@ -336,6 +324,18 @@ def read_csv_records(
             "any quote inside a quoted field.",
         ) from None
     return CsvRecords(header=header, rows=rows, lines=lines, source=name)
+
+
+def _delimiter(label: str, text: str) -> str:
+    """The delimiter the header line uses (``;`` when it has more of them than commas)."""
+    end = text.find("\n")
+    header_line = text if end < 0 else text[:end]
+    if not header_line.strip():
+        raise CsvFormatError(
+            label, 1, "the file is empty or its first line is blank.",
+            "put the header row (respondent, item ids, attribute columns) on line 1.",
+        )
+    return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
 def _longest_run(raw: bytes, delimiter: str) -> int:

@@ -23,7 +23,7 @@ from mes.reliability.omega import omega_total
 from mes.reliability.report import Flag, ItemReliability, ReliabilityReport, ScaleReliability
 from mes.responses import Errors, keyed_answers, response_matrix
 
-__all__ = ["CORRELATIONS", "NAN_POLICIES", "reliability"]
+__all__ = ["CORRELATIONS", "NAN_POLICIES", "reliability", "require_instrument", "selected_scales"]
 
 NAN_POLICIES = ("pairwise", "listwise")
 CORRELATIONS = ("cov2cor", "pairwise")
@@ -39,7 +39,7 @@ def reliability(
     errors: Errors = "raise",
     strict: bool = False,
     correlations: str = "cov2cor",
-) -> dict[str, ScaleReliability]:
+) -> ReliabilityReport:
     """Reliability of each scale, with the figures ``psych::alpha`` reports.
 
     Parameters
@@ -165,7 +165,7 @@ def reliability(
     >>> report["vigour"].flag_codes()
     ['too_few_respondents']
     """
-    _require_instrument(instrument)
+    require_instrument(instrument)
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
     if correlations not in CORRELATIONS:
@@ -176,7 +176,7 @@ def reliability(
         raise TypeError(f"ci must be a number between 0 and 1, got {type(ci).__name__}")
     if not 0.0 < float(ci) < 1.0:
         raise ValueError(f"ci must be strictly between 0 and 1 (e.g. 0.95), got {ci!r}")
-    scale_ids = _scale_ids(instrument, scales)
+    scale_ids = selected_scales(instrument, scales)
 
     matrix = response_matrix(instrument, responses, errors=errors, strict=strict)
     keyed = keyed_answers(instrument, matrix.values)
@@ -213,7 +213,9 @@ def reliability(
     return out
 
 
-def _require_instrument(instrument: object) -> None:
+def require_instrument(instrument: object) -> None:
+    """TypeError unless ``instrument`` is a :class:`~mes.Instrument` (shared by the
+    functions of this package that take one)."""
     if not isinstance(instrument, Instrument):
         raise TypeError(
             f"instrument must be a mes.Instrument (from mes.load_instrument), got "
@@ -221,7 +223,9 @@ def _require_instrument(instrument: object) -> None:
         )
 
 
-def _scale_ids(instrument: Instrument, scales: str | Iterable[str] | None) -> list[str]:
+def selected_scales(instrument: Instrument, scales: str | Iterable[str] | None) -> list[str]:
+    """The scale ids a ``scales`` argument asks for, in its order (every scale for None);
+    ValueError naming an unknown id."""
     if scales is None:
         return list(instrument.scale_ids)
     wanted = [scales] if isinstance(scales, str) else list(scales)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mes.instrument import Instrument
-from mes.reliability.analysis import _require_instrument, _scale_ids
+from mes.reliability.analysis import require_instrument, selected_scales
 from mes.reliability.covariance import cov2cor, pairwise_cov
 from mes.reliability.flags import MIN_RESPONDENTS
 from mes.reliability.report import json_safe
@@ -418,13 +418,13 @@ def scale_intercorrelations(
     >>> r.flag_codes()
     ['too_few_respondents', 'not_distinct']
     """
-    _require_instrument(instrument)
+    require_instrument(instrument)
     if impute not in IMPUTE:
         raise ValueError(f"impute must be one of {', '.join(IMPUTE)} (as psych); got {impute!r}")
     if scales is None:
         scale_ids = [s.id for s in instrument.scales if s.items is not None]
     else:
-        scale_ids = _scale_ids(instrument, scales)
+        scale_ids = selected_scales(instrument, scales)
 
     matrix = response_matrix(instrument, responses, errors=errors, strict=strict)
     col = {item_id: j for j, item_id in enumerate(instrument.item_ids)}

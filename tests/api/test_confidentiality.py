@@ -342,7 +342,8 @@ def test_an_uploader_learns_nothing_of_the_hidden_few_by_writing_after_the_relea
     before = reads()
     body = client.get(f"/v1/surveys/{survey}/report?by=site,grade", headers=attacker).json()
     hidden = [g for g in body["groups"] if g["group"] == {"site": "N", "grade": "c"}]
-    assert hidden[0]["suppressed"] and hidden[0]["n"] is None
+    assert hidden[0]["suppressed"]
+    assert hidden[0]["n"] is None
     link = client.post(f"/v1/surveys/{survey}/report/shares", headers=attacker,
                        json={"by": ["site", "grade"]})
     assert link.status_code == 201, link.text

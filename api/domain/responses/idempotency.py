@@ -1,10 +1,16 @@
-"""``Idempotency-Key``: the same key and body replay the first result; another body is 409."""
+"""``Idempotency-Key``: the same key and batch replay the first result; another batch is 409.
+
+Two requests are "the same" when they would store the same rows in the same survey with the
+same ``on_conflict``: JSON re-serialised (other key order, spacing, ``3.0`` for ``3``) or the
+same data sent as CSV is the same request; the bytes are not compared.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import IdempotencyRecord
 from api.errors import ProblemError
 
-__all__ = ["StoredResult", "find_replay", "remember", "request_fingerprint"]
+__all__ = ["RetryKey", "StoredResult", "batch_fingerprint", "find_replay", "remember"]
+
+
+@dataclass(frozen=True)
+class RetryKey:
+    """A request's ``Idempotency-Key`` and the fingerprint of what it asks."""
+
+    key: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -26,12 +40,18 @@ class StoredResult:
     body: Any
 
 
-def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """SHA-256 over what makes two requests 'the same'."""
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query.encode(), body):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
+def batch_fingerprint(survey_id: uuid.UUID, replace: bool, rows: Iterable[Sequence[Any]]) -> str:
+    """SHA-256 over what makes two submissions 'the same': the survey, ``on_conflict`` and
+    each row's texts as stored (respondent, answers, attributes; packed answers follow
+    from them), each part length-prefixed so that no two row lists collide by concatenation.
+    """
+    digest = hashlib.sha256(f"{survey_id}|{replace}|".encode())
+    for row in rows:
+        for part in row:
+            if isinstance(part, str):
+                encoded = part.encode()
+                digest.update(len(encoded).to_bytes(8, "big"))
+                digest.update(encoded)
     return digest.hexdigest()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import mes
 from api.db.models import Survey, SurveyResponse
 from api.domain.responses import idempotency
 from api.domain.responses.exports import attribute_names, by_respondent
+from api.domain.responses.idempotency import RetryKey
 from api.domain.responses.packing import pack
 from api.domain.responses.parsing import Batch, IngestLimits, parse_batch, reject
 from api.domain.responses.schemas import BatchResult, ResponseOut
@@ -91,12 +91,13 @@ class Submitted:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A batch read and judged, with the rows it would store and its fingerprint."""
+    """A batch read and judged, with the rows it would store and, when the request has an
+    Idempotency-Key, that key and the batch's fingerprint."""
 
     batch: Batch
     checked: CheckedBatch
     rows: list[NewResponse]
-    fingerprint: str
+    retry: RetryKey | None
 
 
 OFF_LOOP_BYTES = 64 * 1024
@@ -151,29 +152,30 @@ class ResponseService:
             prepared = await anyio.to_thread.run_sync(prepare)
         else:
             prepared = prepare()
-        if key is not None:
+        retry = prepared.retry
+        if retry is not None:
             replay = await idempotency.find_replay(
-                self.session, self.tenant_id, key, prepared.fingerprint
+                self.session, self.tenant_id, retry.key, retry.fingerprint
             )
             if replay is not None:
                 return _replayed(replay)
         try:
             result = await self._store(survey, instrument, prepared, replace=submission.replace)
         except ProblemError as exc:
-            if exc.status != HTTP_409_CONFLICT or key is None or self.session_maker is None:
+            if exc.status != HTTP_409_CONFLICT or retry is None or self.session_maker is None:
                 raise
             # A concurrent request with this key may have committed while this one waited:
             # its result, visible to a fresh session, is this retry's answer.
             async with self.session_maker() as fresh:
                 replay = await idempotency.find_replay(
-                    fresh, self.tenant_id, key, prepared.fingerprint
+                    fresh, self.tenant_id, retry.key, retry.fingerprint
                 )
             if replay is None:
                 raise
             return _replayed(replay)
-        if key is not None:
+        if retry is not None:
             await idempotency.remember(
-                self.session, self.tenant_id, key, prepared.fingerprint, HTTP_201_CREATED,
+                self.session, self.tenant_id, retry.key, retry.fingerprint, HTTP_201_CREATED,
                 result.model_dump(mode="json"),
             )
         return Submitted(result)
@@ -314,14 +316,13 @@ def _prepare(
     )
     checked = check_batch(instrument, batch, survey.declared_attributes)
     rows = stored_rows(instrument, batch)
-    digest = hashlib.sha256()
-    digest.update(f"{survey.id}|{submission.replace}|".encode())
-    for row in rows:
-        for part in (row.respondent, row.answers, row.attributes):
-            encoded = part.encode()
-            digest.update(len(encoded).to_bytes(8, "big"))
-            digest.update(encoded)
-    return _Prepared(batch, checked, rows, digest.hexdigest())
+    key = submission.idempotency_key
+    retry = (
+        None
+        if key is None
+        else RetryKey(key, idempotency.batch_fingerprint(survey.id, submission.replace, rows))
+    )
+    return _Prepared(batch, checked, rows, retry)
 
 
 def stored_rows(instrument: mes.Instrument, batch: Batch) -> list[NewResponse]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import mes
-from api.domain.responses.parsing import Batch
+from api.domain.responses.parsing import Batch, listed
 from api.errors import FieldError
 from mes.instrument import EXACT_INTEGER_LIMIT
 from mes.responses import response_matrix
@@ -52,11 +52,6 @@ class CheckedBatch:
 
     problems: list[FieldError]
     values: np.ndarray
-
-
-def _list(values: Sequence[str], limit: int = 12) -> str:
-    shown = ", ".join(values[:limit])
-    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
 def check_batch(
@@ -154,7 +149,7 @@ def _attribute_problems(
                     field=f"attributes.{name}",
                     value=value,
                     message=f"attribute {name!r} is not declared by the survey; declared: "
-                    f"{_list(sorted(declared)) or 'none'}.",
+                    f"{listed(sorted(declared)) or 'none'}.",
                 )
             )
             continue
@@ -166,7 +161,7 @@ def _attribute_problems(
                     field=f"attributes.{name}",
                     value=value,
                     message=f"{value!r} is not an allowed value of {name!r}; allowed: "
-                    f"{_list(allowed)}.",
+                    f"{listed(allowed)}.",
                 )
             )
     return problems
