@@ -15,7 +15,6 @@ from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -37,6 +36,7 @@ from api.domain.surveys.controllers import SurveyController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS, install_log_redaction
 from api.heap import freeze_startup_heap, unfreeze_heap
+from api.openapi import DOCS_CSP, OfflineSwaggerRenderPlugin
 from api.request_checks import check_request
 from api.settings import Settings, get_settings
 
@@ -58,12 +58,21 @@ async def html_security_headers(response: Response[Any]) -> Response[Any]:
 
     Report pages (``report.html``, ``/shared/{token}``) set these and a strict
     Content-Security-Policy themselves (``api/domain/reports/html.py``); the API
-    docs at ``/schema``, which load their scripts from a CDN, get these three only.
+    docs at ``/schema`` get theirs from :func:`docs_security_headers`.
     """
     if str(response.media_type or "").startswith("text/html"):
         for name, value in _HTML_HEADERS.items():
             response.headers.setdefault(name, value)
     return response
+
+
+async def docs_security_headers(response: Response[Any]) -> Response[Any]:
+    """The API docs' pages: the headers of every HTML page, and a Content-Security-Policy
+    that lets Swagger UI load its files and the OpenAPI document from this server only
+    (:data:`api.openapi.DOCS_CSP`)."""
+    if str(response.media_type or "").startswith("text/html"):
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP)
+    return await html_security_headers(response)
 
 
 def _link_operations(app: Litestar) -> None:
@@ -74,14 +83,28 @@ def _link_operations(app: Litestar) -> None:
 
 
 def openapi_config() -> OpenAPIConfig:
-    """OpenAPI document settings: bearer security scheme, docs at /schema."""
+    """OpenAPI document settings: bearer security scheme, docs at /schema.
+
+    The docs are Swagger UI on files the service serves itself
+    (:class:`api.openapi.OfflineSwaggerRenderPlugin`), at ``/schema`` and
+    ``/schema/swagger``; the document is at ``/schema/openapi.json``.
+    """
     return OpenAPIConfig(
         title="MES service",
         version=API_VERSION,
         description=(
             "Scores the Medical Engagement Scale and other Likert engagement instruments. "
             "Every error is RFC 9457 application/problem+json. Authenticate with "
-            "'Authorization: Bearer <key>' (create keys with `mes keys create`)."
+            "`Authorization: Bearer <key>` (create keys with `mes keys create`).\n\n"
+            "Numbers: JSON keeps full precision, for clients that compute further (report "
+            "figures to 15 significant digits, so that arithmetic noise such as "
+            "85.00000000000001 never shows). CSV exports are for people and spreadsheets: "
+            "counts whole, percentages (percent metric, percent favourable, response rate, "
+            "histogram shares) to 1 decimal, every other statistic (scores, means, SDs, SEs, "
+            "confidence limits, differences, effect sizes) to 3 decimals; booleans are "
+            "`true`/`false`; a missing value is an empty cell. Stored answers and attributes "
+            "(the responses export) are written as stored, so that the file re-imports "
+            "unchanged."
         ),
         components=Components(
             security_schemes={
@@ -92,8 +115,13 @@ def openapi_config() -> OpenAPIConfig:
                 )
             }
         ),
-        path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        openapi_router=Router(
+            path="/schema",
+            route_handlers=[],
+            include_in_schema=False,
+            after_request=docs_security_headers,
+        ),
+        render_plugins=[OfflineSwaggerRenderPlugin()],
     )
 
 

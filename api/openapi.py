@@ -1,4 +1,5 @@
-"""Export the service's OpenAPI document as YAML, with the links between operations.
+"""The service's OpenAPI document (exported as YAML, with the links between operations)
+and the interactive docs that show it, served without any other server.
 
 Regenerate the committed ``openapi.yaml`` with::
 
@@ -10,17 +11,41 @@ responses, reports and scores; a submitted batch -> the same survey's report,
 or erasing one of its respondents). Clients and stateful API testers
 (schemathesis) follow them; :func:`add_links` puts them on a Litestar
 :class:`~litestar.openapi.spec.OpenAPI` object.
+
+The docs at ``/schema`` (also ``/schema/swagger``) are Swagger UI
+(:class:`OfflineSwaggerRenderPlugin`), whose script, style sheet and icon come
+from the ``swagger-ui-bundle-v2`` package and are served by the service itself
+under ``/schema/assets/``: the page works on a network without internet access,
+and its Content-Security-Policy (:data:`DOCS_CSP`) allows nothing from anywhere
+else.
 """
 
 from __future__ import annotations
 
+import functools
+import html
+import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
+from litestar import Request, Response, Router, get
+from litestar.exceptions import NotFoundException
+from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.openapi.spec import Link, OpenAPI, OpenAPIResponse, Operation
+from litestar.params import FromPath
 
-__all__ = ["LINKS", "REGENERATE", "add_links", "openapi_document", "openapi_yaml"]
+__all__ = [
+    "DOCS_ASSETS",
+    "DOCS_CSP",
+    "LINKS",
+    "REGENERATE",
+    "OfflineSwaggerRenderPlugin",
+    "add_links",
+    "openapi_document",
+    "openapi_yaml",
+]
 
 REGENERATE = "python -m api.openapi > openapi.yaml"
 
@@ -143,6 +168,123 @@ def add_links(spec: OpenAPI) -> OpenAPI:
             for name, (target, description, parameters) in links.items()
         }
     return spec
+
+
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+"""Content-Security-Policy of the docs pages: script, styles, images and the OpenAPI
+document (and "Try it out" requests) from this server only. Swagger UI sets inline
+``style`` attributes and draws its icons from ``data:`` URLs; it needs no inline script
+(:data:`_STARTER` is a file) and no ``eval``."""
+
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
+"""Files of the ``swagger-ui-bundle-v2`` package served under ``/schema/assets/`` (and no
+other: a name is looked up here, never joined to a path)."""
+
+_STARTER_NAME = "mes-docs.js"
+_STARTER = b"""\
+// Starts Swagger UI on the OpenAPI document the page names (data-spec-url): a file rather
+// than an inline script, so that the page's Content-Security-Policy allows only this
+// server's scripts.
+(function () {
+  var root = document.getElementById("swagger-ui");
+  window.ui = SwaggerUIBundle({
+    url: root.dataset.specUrl,
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+  });
+})();
+"""
+_ASSET_CACHE = "public, max-age=86400"
+
+
+def swagger_ui_dir() -> Path:
+    """The folder of Swagger UI's files in the installed ``swagger-ui-bundle-v2`` package.
+
+    Raises
+    ------
+    ModuleNotFoundError
+        When the package is not installed (it is in the ``service`` extra).
+    """
+    bundle = importlib.import_module("swagger_ui_bundle")
+    return Path(str(bundle.swagger_ui_path))
+
+
+@functools.cache
+def _asset(name: str) -> tuple[bytes, str]:
+    """The bytes and media type of a docs asset, read once per process."""
+    if name == _STARTER_NAME:
+        return _STARTER, "text/javascript"
+    media_type = DOCS_ASSETS.get(name)
+    if media_type is None:
+        raise NotFoundException(f"no docs asset {name!r}")
+    return (swagger_ui_dir() / name).read_bytes(), media_type
+
+
+def docs_asset(name: FromPath[str]) -> Response[bytes]:
+    """A script, style sheet or icon of the docs pages (404 for any other name)."""
+    content, media_type = _asset(name)
+    return Response(content, media_type=media_type, headers={"Cache-Control": _ASSET_CACHE})
+
+
+class OfflineSwaggerRenderPlugin(OpenAPIRenderPlugin):
+    """Swagger UI on files this service serves itself: nothing is loaded from a CDN.
+
+    Litestar's own Swagger UI plugin loads its script from a CDN and starts it with
+    an inline script; this page loads :data:`DOCS_ASSETS` and a starter file from
+    ``<docs path>/assets/`` and has no inline script, so that it renders without
+    internet access under :data:`DOCS_CSP`.
+
+    Parameters
+    ----------
+    path : str or sequence of str, default ("/", "/swagger")
+        Paths of the page under the docs router (``/schema``).
+    """
+
+    def __init__(self, *, path: str | tuple[str, ...] = ("/", "/swagger")) -> None:
+        super().__init__(path=path, favicon="", style="")
+        self.assets = "/schema/assets"
+
+    def receive_router(self, router: Router) -> None:
+        """Serve the assets beside the page (``<docs path>/assets/<name>``)."""
+        self.assets = f"{router.path.rstrip('/')}/assets"
+        # A handler of its own for each app: a handler belongs to the router it is on.
+        router.register(
+            get("/assets/{name:str}", include_in_schema=False, sync_to_thread=False)(docs_asset)
+        )
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        """The page: Swagger UI's style sheet and script, then the starter, all same-origin."""
+        title = html.escape(str(openapi_schema["info"]["title"]))
+        spec = html.escape(self.get_openapi_json_route(request))
+        assets = html.escape(self.assets)
+        return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" type="image/png" href="{assets}/favicon-32x32.png">
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-spec-url="{spec}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="{assets}/{_STARTER_NAME}"></script>
+</body>
+</html>
+""".encode()
 
 
 def openapi_document() -> dict[str, Any]:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import mes
 from mes.cli import EXIT_INVALID, EXIT_USAGE, main
 
 DATA = Path(__file__).parent / "data" / "reliability"
@@ -81,3 +86,45 @@ def test_invalid_answer_names_the_line(
     err = capsys.readouterr().err
     assert "line 4" in err
     assert "'A1'" in err
+
+
+
+def _first_column(lines: list[str]) -> list[str]:
+    """The first cell of each row of a printed table, its wrapped lines joined by spaces (a
+    row's first line goes on with figures after two or more spaces; the lines that only
+    carry on its label do not)."""
+    cells: list[str] = []
+    for line in lines:
+        parts = re.split(r"\s{2,}", line.strip())
+        if len(parts) > 1 or not cells:
+            cells.append(parts[0])
+        else:
+            cells[-1] += " " + parts[0]
+    return cells
+
+
+def _table_body(lines: list[str], caption: str) -> list[str]:
+    """The rows of the table whose caption starts with ``caption``."""
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith(caption))
+    start = max(i for i, line in enumerate(lines[:end]) if line.startswith("\u2500"))
+    return lines[start + 1:end]
+
+
+def test_tables_fit_80_columns_with_labels_whole(tmp_path: Path) -> None:
+    """At 80 columns (COLUMNS=80, output not a terminal), every line fits and the scales
+    are named by their labels, as `mes score` names them, wrapped at word boundaries only."""
+    instrument = mes.load_instrument("mes")
+    labels = [instrument.scale(s).title or s for s in instrument.scale_ids]
+    examples = Path(__file__).parents[1] / "examples" / "mes_responses.csv"
+    run = subprocess.run(
+        [sys.executable, "-m", "mes", "reliability", str(examples), "-i", "mes", "--items"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, timeout=120,
+        check=True, cwd=tmp_path,
+    )
+    lines = run.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert "\u2026" not in run.stdout  # no label had to be cut short
+    assert _first_column(_table_body(lines, "alpha: Cronbach")) == labels
+    correlations = _first_column(_table_body(lines, "Below the diagonal"))
+    assert correlations == [f"{i} {label}" for i, label in enumerate(labels[:6], start=1)]
+    assert "climate_for_positive_change" not in run.stdout  # labels, not ids

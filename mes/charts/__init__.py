@@ -1,5 +1,17 @@
 """Charts rendered server-side as standalone, accessible SVG (no scripts, no external files)."""
 
-from mes.charts.svg import Bar, bar_chart, histogram
+from mes.charts.palette import BAND_COLOURS, band_colours
+from mes.charts.svg import Bar, LegendEntry, LinearScale, bar_chart, histogram
+from mes.charts.ticks import Ticks, nice_ticks
 
-__all__ = ["Bar", "bar_chart", "histogram"]
+__all__ = [
+    "BAND_COLOURS",
+    "Bar",
+    "LegendEntry",
+    "LinearScale",
+    "Ticks",
+    "band_colours",
+    "bar_chart",
+    "histogram",
+    "nice_ticks",
+]

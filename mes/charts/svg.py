@@ -1,32 +1,49 @@
-"""Accessible SVG charts: horizontal bars with confidence intervals, and histograms.
+"""Accessible, responsive SVG charts: horizontal bars with confidence intervals, histograms.
 
 Reports run on NHS networks that are often offline, so charts are plain SVG
 strings with inline styles: no script, no font or stylesheet fetched from
-anywhere. Each chart carries ``role="img"``, a ``<title>`` and a ``<desc>``
-summarising it in words; the HTML report puts a table with the same numbers
-next to every chart. Suppressed groups are drawn as a labelled gap ("fewer
-than N responses"), never as a bar.
+anywhere. Each chart
+
+* scales to its container (a ``viewBox``, ``width="100%"``, ``height:auto``),
+  so it fits a phone as well as a desk screen or an A4 page; its text is sized
+  for the width it is drawn at, not for a fixed 700 px;
+* explains itself: a legend (or direct value labels), round axis ticks
+  (:func:`~mes.charts.ticks.nice_ticks`) and an axis title;
+* carries ``role="img"``, a ``<title>`` and a ``<desc>`` summarising the numbers
+  in words, for screen readers (the HTML report also puts a table with the same
+  numbers next to every chart);
+* never uses colour alone: colours come from :mod:`mes.charts.palette` and
+  every coloured mark also has a text label.
+
+Suppressed groups are drawn as a labelled gap ("fewer than N responses"),
+never as a bar.
+
+The pieces (:class:`LinearScale`, the root element, axis and legend builders)
+are shared, so that another kind of chart - a line chart of several waves, say -
+composes them the same way :func:`bar_chart` and :func:`histogram` do.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from itertools import count
 
-__all__ = ["BAND_COLOURS", "Bar", "bar_chart", "histogram"]
+from mes.charts.palette import BAND_COLOURS, NO_BAND, SERIES
+from mes.charts.ticks import Ticks, format_number, nice_ticks
 
-BAND_COLOURS = {
-    "lowest": "#b2182b",
-    "low": "#ef8a62",
-    "medium": "#9e9e9e",
-    "high": "#67a9cf",
-    "highest": "#2166ac",
-}
-_DEFAULT_COLOUR = "#3f6fb5"
+__all__ = ["BAND_COLOURS", "Bar", "LegendEntry", "LinearScale", "bar_chart", "histogram"]
+
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif"
+_MUTED = "#555555"
+_GRID = "#dddddd"
+_INK = "#222222"
+# Advance widths in ems, rounded up from DejaVu Sans (the widest of the usual sans-serif
+# fonts), so that text measured here is never wider once drawn.
+_NARROW, _WIDE = frozenset("il.,:;'|!()[] Ijft"), frozenset("mwMW%@")
+_MAX_SCALE = 1.1  # a chart is drawn at most this many pixels per viewBox unit
 _ids = count(1)
 
 
@@ -35,6 +52,8 @@ class Bar:
     """One bar: a value with an optional confidence interval and benchmark band.
 
     ``value`` is None for a suppressed group; ``note`` is then shown instead.
+    ``colour`` overrides the bar's colour (a band's colour otherwise, or the
+    chart's single colour).
     """
 
     label: str
@@ -43,104 +62,340 @@ class Bar:
     high: float | None = None
     band: str | None = None
     note: str | None = None
+    colour: str | None = None
 
 
-def _fmt(x: float, digits: int = 1) -> str:
-    return f"{x:.{digits}f}"
+@dataclass(frozen=True)
+class LegendEntry:
+    """One key of a legend: a mark drawn in ``colour`` and what it means.
+
+    ``mark`` is ``"box"`` (a bar or a cell), ``"whisker"`` (a confidence
+    interval) or ``"line"`` (a series of a line chart).
+    """
+
+    label: str
+    colour: str
+    mark: str = "box"
+
+
+@dataclass(frozen=True)
+class LinearScale:
+    """Maps data values onto a pixel range, clipping values outside the domain.
+
+    Examples
+    --------
+    >>> s = LinearScale(0.0, 100.0, 10.0, 410.0)
+    >>> s(50.0), s(150.0)
+    (210.0, 410.0)
+    """
+
+    lo: float
+    hi: float
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        if self.hi <= self.lo:
+            raise ValueError(f"hi ({self.hi}) must be greater than lo ({self.lo})")
+
+    def __call__(self, value: float) -> float:
+        v = min(max(value, self.lo), self.hi)
+        return self.start + (v - self.lo) / (self.hi - self.lo) * (self.end - self.start)
+
+
+def text_width(text: str, size: float) -> float:
+    """Drawn width of ``text`` at font ``size``, estimated generously (no font metrics offline).
+
+    Examples
+    --------
+    >>> text_width("10%", 10) > text_width("100", 10) > text_width("1.1", 10)
+    True
+    """
+    ems = sum(0.34 if c in _NARROW else 1.0 if c in _WIDE else 0.72 if c.isupper() else 0.64
+              for c in text)
+    return ems * size
+
+
+def _fmt(x: float, digits: int = 1, *, signed: bool = False) -> str:
+    text = format_number(x, digits)
+    return text if not signed or text.startswith("-") or float(text) == 0 else "+" + text
+
+
+def _svg_open(width: float, height: float, title: str, description: str,
+              font_size: float) -> list[str]:
+    """The root element, responsive, with its accessible name and description."""
+    uid = f"c{next(_ids)}"
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width:g} '
+        f'{height:.0f}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'aria-labelledby="{uid}t {uid}d" class="chart" style="{_FONT};font-size:{font_size}px;'
+        f'max-width:{width * _MAX_SCALE:.0f}px;height:auto;display:block">',
+        f'<title id="{uid}t">{escape(title)}</title>',
+        f'<desc id="{uid}d">{escape(description)}</desc>',
+    ]
+
+
+def _legend_mark(entry: LegendEntry, x: float, y: float) -> str:
+    if entry.mark == "whisker":
+        return (f'<path d="M{x:.1f},{y + 6:.1f}H{x + 16:.1f}M{x:.1f},{y + 1:.1f}V{y + 11:.1f}'
+                f'M{x + 16:.1f},{y + 1:.1f}V{y + 11:.1f}" stroke="{entry.colour}" '
+                'stroke-width="1.5" fill="none"/>')
+    if entry.mark == "line":
+        return (f'<path d="M{x:.1f},{y + 6:.1f}H{x + 16:.1f}" stroke="{entry.colour}" '
+                'stroke-width="2.5" fill="none"/>')
+    return (f'<rect x="{x + 2:.1f}" y="{y}" width="12" height="12" fill="{entry.colour}" '
+            'stroke="#444444" stroke-width="0.75"/>')
+
+
+def _legend(entries: Sequence[LegendEntry], *, x: float, y: float, width: float,
+            size: float) -> tuple[str, float]:
+    """A legend that wraps onto new rows within ``width``; returns markup and height used."""
+    if not entries:
+        return "", 0.0
+    row_h = size + 8
+    parts = ['<g class="legend">']
+    cx, cy = x, y
+    for entry in entries:
+        item_w = 22 + text_width(entry.label, size) + 14
+        if cx > x and cx + item_w > x + width:
+            cx, cy = x, cy + row_h
+        parts.append(_legend_mark(entry, cx, cy))
+        parts.append(f'<text x="{cx + 22:.1f}" y="{cy + 10.5:.1f}" fill="{_INK}">'
+                     f'{escape(entry.label)}</text>')
+        cx += item_w
+    parts.append("</g>")
+    return "".join(parts), cy - y + row_h
+
+
+def _x_axis(ticks: Ticks, scale: LinearScale, *, top: float, bottom: float, unit: str,
+            title: str, size: float, origin: float | None = None) -> str:
+    """Vertical gridlines at the ticks, their labels under the plot, and the axis title."""
+    parts = ['<g class="axis">']
+    for value, label in zip(ticks.values, ticks.labels(unit), strict=True):
+        tx = scale(value)
+        stroke = "#777777" if origin is not None and value == origin else _GRID
+        parts.append(f'<line x1="{tx:.1f}" y1="{top:.1f}" x2="{tx:.1f}" y2="{bottom:.1f}" '
+                     f'stroke="{stroke}"/>')
+        parts.append(f'<text x="{tx:.1f}" y="{bottom + size + 3:.1f}" text-anchor="middle" '
+                     f'fill="{_MUTED}">{escape(label)}</text>')
+    if title:
+        parts.append(_axis_title(title, (scale.start + scale.end) / 2, bottom, size))
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _y_axis(ticks: Ticks, scale: LinearScale, *, left: float, right: float, unit: str,
+            size: float) -> str:
+    """Horizontal gridlines at the ticks with their labels left of the plot."""
+    parts = ['<g class="axis">']
+    for value, label in zip(ticks.values, ticks.labels(unit), strict=True):
+        ty = scale(value)
+        parts.append(f'<line x1="{left:.1f}" y1="{ty:.1f}" x2="{right:.1f}" y2="{ty:.1f}" '
+                     f'stroke="{_GRID}"/>')
+        parts.append(f'<text x="{left - 5:.1f}" y="{ty + size / 3:.1f}" text-anchor="end" '
+                     f'fill="{_MUTED}">{escape(label)}</text>')
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _clip_label(label: str, room: float, size: float) -> str:
+    """``label``, or as much of it as fits in ``room`` followed by an ellipsis."""
+    if text_width(label, size) <= room:
+        return label
+    cut = label
+    while len(cut) > 3 and text_width(cut + "\u2026", size) > room:
+        cut = cut[:-1]
+    return cut.rstrip() + "\u2026"
+
+
+def _bar_summary(bars: Sequence[Bar], unit: str, digits: int, signed: bool) -> str:
+    """Every bar in words, for the chart's ``<desc>``."""
+    said = []
+    for bar in bars:
+        if bar.value is None or math.isnan(bar.value):
+            said.append(f"{bar.label}: {bar.note or 'no data'}")
+            continue
+        text = f"{bar.label}: {_fmt(bar.value, digits, signed=signed)}{unit}"
+        if bar.low is not None and bar.high is not None:
+            text += (f" (95% confidence interval {_fmt(bar.low, digits, signed=signed)} to "
+                     f"{_fmt(bar.high, digits, signed=signed)})")
+        if bar.band:
+            text += f", {bar.band} band"
+        said.append(text)
+    return "; ".join(said) or "no values"
+
+
+def _bar_legend(bars: Sequence[Bar], bands: Mapping[str, str], value_label: str,
+                interval_label: str, extra: Sequence[LegendEntry]) -> list[LegendEntry]:
+    shown = [b for b in bars if b.value is not None and not math.isnan(b.value)]
+    entries: list[LegendEntry] = []
+    if any(b.band for b in shown):
+        entries += [LegendEntry(f"{label} band", colour) for label, colour in bands.items()]
+        if any(not b.band and not b.colour for b in shown):
+            entries.append(LegendEntry("no benchmark", NO_BAND))
+    elif not all(b.colour for b in shown):
+        entries.append(LegendEntry(value_label, SERIES))
+    entries += extra
+    if any(b.low is not None and b.high is not None for b in shown):
+        entries.append(LegendEntry(interval_label, _INK, "whisker"))
+    return entries
 
 
 def bar_chart(
     bars: Sequence[Bar],
     *,
     title: str,
-    description: str,
+    description: str | None = None,
     x_min: float = 0.0,
     x_max: float = 100.0,
     unit: str = "",
     origin: float | None = None,
     digits: int = 1,
-    width: int = 700,
+    width: int = 440,
+    axis_label: str = "",
+    value_label: str = "mean",
+    interval_label: str = "95% confidence interval",
+    band_colours: Mapping[str, str] | None = None,
+    legend: Sequence[LegendEntry] = (),
+    signed: bool = False,
+    font_size: float = 14,
 ) -> str:
-    """Horizontal bar chart with CI whiskers, as an SVG string.
+    """Horizontal bar chart with CI whiskers and a legend, as a responsive SVG string.
+
+    Each bar's label sits above it (so long names need no side column on a
+    phone), its value right of the plot, and its band, if any, right-aligned on
+    the label's line.
 
     Parameters
     ----------
     bars : sequence of Bar
-    title, description : str
-        Read by screen readers (``<title>``, ``<desc>``) and shown as a tooltip.
+    title : str
+        Read by screen readers (``<title>``) and shown as a tooltip.
+    description : str, optional
+        Read by screen readers (``<desc>``); default: every bar's value, interval
+        and band in words.
     x_min, x_max : float
-        Axis range; values are clipped to it.
+        Range of the data; the axis widens it to round ticks and clips values beyond.
     unit : str
-        Appended to value labels (e.g. ``"%"``).
+        Appended to value and tick labels (e.g. ``"%"``).
     origin : float, optional
-        Where bars start (default ``x_min``); 0 for differences that may be negative.
+        Where bars start (default the axis's lower end); 0 for differences that may
+        be negative.
     digits : int
         Decimals of the values shown.
+    width : int
+        Width of the ``viewBox``; the chart is drawn at the width of its container,
+        up to 1.1 times this, keeping its proportions.
+    axis_label : str
+        Title under the axis (what the values are).
+    value_label : str
+        What a bar shows, in the legend of a chart without bands (``"mean"``).
+    interval_label : str
+        What a whisker shows, in the legend.
+    band_colours : mapping of band label -> colour, optional
+        Lowest band first (default :data:`BAND_COLOURS`); all are listed in the
+        legend when any bar has a band.
+    legend : sequence of LegendEntry
+        Further legend entries (for bars given their own ``colour``).
+    signed : bool
+        Show a "+" on positive values (changes).
+    font_size : float
+        In ``viewBox`` units.
 
     Returns
     -------
     str
         ``<svg>`` markup.
 
+    Raises
+    ------
+    ValueError
+        If ``x_max`` is not greater than ``x_min``.
+
     Examples
     --------
     >>> svg = bar_chart([Bar("Surgery", 61.5, 58.0, 65.0, band="high"),
     ...                  Bar("Paediatrics", None, note="fewer than 10 responses")],
-    ...                 title="Index by specialty", description="Surgery 61.5")
-    >>> svg.count("<rect"), "fewer than 10 responses" in svg  # no bar for a hidden group
-    (1, True)
+    ...                 title="Index by specialty")
+    >>> svg.count('class="bar"')  # no bar for the hidden group
+    1
+    >>> "fewer than 10 responses" in svg, 'viewBox="0 0 440 ' in svg
+    (True, True)
     """
     if x_max <= x_min:
         raise ValueError(f"x_max ({x_max}) must be greater than x_min ({x_min})")
-    label_w, value_w, row_h, top, bottom = 250, 70, 26, 10, 28
-    plot_w = width - label_w - value_w
-    height = top + row_h * len(bars) + bottom
-    uid = f"c{next(_ids)}"
-
-    def x(v: float) -> float:
-        v = min(max(v, x_min), x_max)
-        return label_w + (v - x_min) / (x_max - x_min) * plot_w
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" aria-labelledby="{uid}t {uid}d" '
-        f'style="{_FONT};font-size:12px">',
-        f'<title id="{uid}t">{escape(title)}</title>',
-        f'<desc id="{uid}d">{escape(description)}</desc>',
-    ]
-    for tick in _ticks(x_min, x_max):
-        tx = x(tick)
-        parts.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" '
-                     f'y2="{height - bottom}" stroke="#e0e0e0"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                     f'fill="#555">{_fmt(tick).removesuffix(".0")}</text>')
+    bands = dict(BAND_COLOURS if band_colours is None else band_colours)
+    size = font_size
+    row_h, bar_h, pad = 2.0 * size + 14, size + 1, 8.0
+    ticks = nice_ticks(x_min, x_max, max_intervals=max(2, int((width - 80) / 38)))
+    values = [_fmt(b.value, digits, signed=signed) + unit for b in bars
+              if b.value is not None and not math.isnan(b.value)]
+    labels = ticks.labels(unit)
+    value_w = max([text_width(v, size) for v in values] + [text_width(labels[-1], size) / 2]) + 12
+    # The first tick's label is centred on the plot's left end: leave it room.
+    left = max(pad, text_width(labels[0], size) / 2 + 2)
+    scale = LinearScale(ticks.lo, ticks.hi, left, width - value_w)
+    legend_svg, legend_h = _legend(
+        _bar_legend(bars, bands, value_label, interval_label, legend),
+        x=pad, y=4, width=width - 2 * pad, size=size)
+    top = 4 + legend_h + 6
+    bottom = top + row_h * len(bars)
+    height = bottom + (2 * size + 14 if axis_label else size + 10)
+    parts = _svg_open(width, height, title, description or _bar_summary(bars, unit, digits,
+                                                                          signed), size)
+    parts.append(legend_svg)
+    parts.append(_x_axis(ticks, scale, top=top, bottom=bottom, unit=unit, title=axis_label,
+                         size=size, origin=origin))
+    start = ticks.lo if origin is None else origin
+    # In a chart coloured by band, a bar without one must not look like a band.
+    fallback = NO_BAND if any(b.band for b in bars) else SERIES
     for i, bar in enumerate(bars):
-        y = top + i * row_h
-        short = bar.label if len(bar.label) <= 38 else bar.label[:36] + "\u2026"
-        parts.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" '
-                     f'fill="#222"><title>{escape(bar.label)}</title>{escape(short)}</text>')
-        if bar.value is None or math.isnan(bar.value):
-            parts.append(f'<text x="{label_w + 4}" y="{y + row_h / 2 + 4:.1f}" fill="#666" '
-                         f'font-style="italic">{escape(bar.note or "no data")}</text>')
-            continue
-        colour = BAND_COLOURS.get(bar.band or "", _DEFAULT_COLOUR)
-        x0, x1 = sorted((x(x_min if origin is None else origin), x(bar.value)))
-        band_text = f", band {bar.band}" if bar.band else ""
-        ci_text = (f", 95% CI {_fmt(bar.low, digits)} to {_fmt(bar.high, digits)}"
-                   if bar.low is not None and bar.high is not None else "")
-        parts.append(
-            f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 0.5):.1f}" '
-            f'height="{row_h - 10}" fill="{colour}"><title>{escape(bar.label)}: '
-            f'{_fmt(bar.value, digits)}{escape(unit)}{ci_text}{band_text}</title></rect>'
-        )
-        if bar.low is not None and bar.high is not None:
-            lx, hx, cy = x(bar.low), x(bar.high), y + row_h / 2
-            parts.append(f'<path d="M{lx:.1f},{cy:.1f}H{hx:.1f}M{lx:.1f},{cy - 5:.1f}'
-                         f'V{cy + 5:.1f}M{hx:.1f},{cy - 5:.1f}V{cy + 5:.1f}" '
-                         f'stroke="#222" stroke-width="1.2" fill="none"/>')
-        parts.append(f'<text x="{label_w + plot_w + 6}" y="{y + row_h / 2 + 4:.1f}" '
-                     f'fill="#222">{_fmt(bar.value, digits)}{escape(unit)}</text>')
+        parts.append(_bar_row(bar, top + i * row_h, scale, start, bands, fallback, size=size,
+                              bar_h=bar_h, value_x=width - value_w + 6, unit=unit,
+                              digits=digits, signed=signed, right=width - pad))
     parts.append("</svg>")
+    return "".join(parts)
+
+
+def _bar_row(bar: Bar, y: float, scale: LinearScale, start: float, bands: Mapping[str, str],
+             fallback: str, *, size: float, bar_h: float, value_x: float, unit: str, digits: int,
+             signed: bool, right: float) -> str:
+    """One row: the label (and band) above, then the bar, its whisker and its value."""
+    label_y, bar_y = y + size, y + size + 6
+    mid = bar_y + bar_h / 2
+    band_text = f"{bar.band} band" if bar.band and bar.value is not None else ""
+    room = right - scale.start - (text_width(band_text, size * 0.9) + 10 if band_text else 0)
+    parts = [f'<text x="{scale.start:.1f}" y="{label_y:.1f}" fill="{_INK}">'
+             f'<title>{escape(bar.label)}</title>{escape(_clip_label(bar.label, room, size))}'
+             "</text>"]
+    if bar.value is None or math.isnan(bar.value):
+        note = bar.note or "no data"
+        parts.append(f'<text x="{scale.start + 2:.1f}" y="{mid + size / 3:.1f}" fill="#666666" '
+                     f'font-style="italic"><title>{escape(note)}</title>'
+                     f'{escape(_clip_label(note, right - scale.start, size))}</text>')
+        return "".join(parts)
+    if band_text:
+        parts.append(f'<text x="{right:.1f}" y="{label_y:.1f}" text-anchor="end" '
+                     f'fill="{_MUTED}" font-size="{size * 0.9:g}">{escape(band_text)}</text>')
+    colour = bar.colour or bands.get(bar.band or "", fallback)
+    x0, x1 = sorted((scale(start), scale(bar.value)))
+    shown = _fmt(bar.value, digits, signed=signed) + unit
+    ci_text = (f", 95% CI {_fmt(bar.low, digits, signed=signed)} to "
+               f"{_fmt(bar.high, digits, signed=signed)}"
+               if bar.low is not None and bar.high is not None else "")
+    parts.append(
+        f'<rect class="bar" x="{x0:.1f}" y="{bar_y:.1f}" width="{max(x1 - x0, 0.5):.1f}" '
+        f'height="{bar_h:g}" fill="{colour}" stroke="#444444" stroke-width="0.75">'
+        f'<title>{escape(bar.label)}: {escape(shown)}{ci_text}'
+        f'{escape(", " + band_text) if band_text else ""}</title></rect>'
+    )
+    if bar.low is not None and bar.high is not None:
+        lx, hx = scale(bar.low), scale(bar.high)
+        parts.append(f'<path d="M{lx:.1f},{mid:.1f}H{hx:.1f}M{lx:.1f},{mid - 6:.1f}'
+                     f'V{mid + 6:.1f}M{hx:.1f},{mid - 6:.1f}V{mid + 6:.1f}" '
+                     f'stroke="{_INK}" stroke-width="1.5" fill="none"/>')
+    parts.append(f'<text class="value" x="{value_x:.1f}" y="{mid + size / 3:.1f}" '
+                 f'fill="{_INK}">{escape(shown)}</text>')
     return "".join(parts)
 
 
@@ -149,68 +404,145 @@ def histogram(
     counts: Sequence[float | None],
     *,
     title: str,
-    description: str,
+    description: str | None = None,
     unit: str = "",
-    width: int = 640,
-    height: int = 220,
+    width: int = 440,
+    height: int = 240,
+    digits: int = 1,
+    x_label: str = "",
+    y_label: str = "",
+    hidden_label: str = "not shown",
+    font_size: float = 13,
 ) -> str:
-    """Vertical histogram of binned counts or shares, as an SVG string.
+    """Vertical histogram of binned counts or shares, as a responsive SVG string.
+
+    The y axis has round ticks from 0, every bin its value written above it,
+    and a withheld bin a label in place of a bar.
 
     Parameters
     ----------
     edges : sequence of float
         Bin edges (one more than ``counts``).
     counts : sequence of float or None
-        Height of each bin (respondents, or a share); None for a bin withheld (a gap).
+        Height of each bin (respondents, or a share); None for a bin withheld.
+    title : str
+        ``<title>`` of the chart.
+    description : str, optional
+        ``<desc>``; default: every bin's range and value in words.
     unit : str
-        Appended to the values shown (e.g. ``"%"``).
+        Appended to the values and y ticks shown (e.g. ``"%"``).
+    width, height : int
+        Of the ``viewBox``; drawn at the container's width, keeping proportions.
+    digits : int
+        Decimals of the values written above the bins.
+    x_label, y_label : str
+        Axis titles (what the bins are; what their heights are).
+    hidden_label : str
+        Written where a bin is withheld.
+    font_size : float
+        In ``viewBox`` units.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``edges`` is not one longer than ``counts``.
 
     Examples
     --------
-    >>> svg = histogram([0, 50, 100], [3, 7], title="Index", description="two bins")
-    >>> svg.count("<rect")
-    2
+    >>> svg = histogram([0, 50, 100], [3, 7], title="Index", unit="%")
+    >>> svg.count("<rect"), ">7.0%<" in svg, ">8%<" in svg  # y ticks 0, 2 ... 8
+    (2, True, True)
     """
     if len(edges) != len(counts) + 1:
         raise ValueError(f"edges needs one more value than counts ({len(edges)} vs {len(counts)})")
-    left, right, top, bottom = 40, 10, 10, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([c for c in counts if c is not None] or [0]) or 1
-    uid = f"h{next(_ids)}"
-    bin_w = plot_w / max(len(counts), 1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" aria-labelledby="{uid}t {uid}d" '
-        f'style="{_FONT};font-size:11px">',
-        f'<title id="{uid}t">{escape(title)}</title>',
-        f'<desc id="{uid}d">{escape(description)}</desc>',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-        f'stroke="#888"/>',
-    ]
+    size = font_size
+    shown = [c for c in counts if c is not None]
+    ticks = nice_ticks(0.0, max(shown), max_intervals=5) if shown and max(shown) > 0 else None
+    tick_w = max((text_width(t, size) for t in ticks.labels(unit)), default=0.0) if ticks else 0
+    # The first and last edge labels are centred on the plot's ends: leave them room.
+    edge_w = text_width(format_number(float(edges[-1]), 0), size) / 2 + 4
+    left, right = max(tick_w + 10, edge_w), width - max(8.0, edge_w)
+    top = size + 14 if y_label else 8.0
+    bottom = height - (2 * size + 14 if x_label else size + 10)
+    xs = LinearScale(float(edges[0]), float(edges[-1]), left, right)
+    parts = _svg_open(width, height, title, description or _bin_summary(edges, counts, unit,
+                                                                        digits), size)
+    if y_label:
+        parts.append(f'<text class="axis-title" x="0" y="{size:g}" fill="{_MUTED}">'
+                     f'{escape(y_label)}</text>')
+    ys = LinearScale(0.0, ticks.hi if ticks else 1.0, bottom, top + size + 4)
+    if ticks:
+        parts.append(_y_axis(ticks, ys, left=left, right=right, unit=unit, size=size))
+    parts.append(f'<line x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}" '
+                 'stroke="#888888"/>')
     for i, c in enumerate(counts):
-        bx = left + i * bin_w
-        label = f"{_fmt(edges[i])} to {_fmt(edges[i + 1])}"
-        if c is None:
-            continue
-        h = c / peak * plot_h
-        parts.append(f'<rect x="{bx + 1:.1f}" y="{top + plot_h - h:.1f}" '
-                     f'width="{max(bin_w - 2, 0.5):.1f}" height="{h:.1f}" fill="{_DEFAULT_COLOUR}">'
-                     f'<title>{label}: {c:g}{escape(unit)}</title></rect>')
-    for i, edge in enumerate(edges):
-        if i % max(1, len(edges) // 6) == 0 or i == len(edges) - 1:
-            parts.append(f'<text x="{left + i * bin_w:.1f}" y="{height - 12}" '
-                         f'text-anchor="middle" fill="#555">{_fmt(edge).removesuffix(".0")}</text>')
-    parts.append(f'<text x="{left - 6}" y="{top + 8}" text-anchor="end" fill="#555">'
-                 f'{peak:g}{escape(unit)}</text>')
+        parts.append(_bin(float(edges[i]), float(edges[i + 1]), c, xs, ys, unit=unit,
+                          digits=digits, size=size, hidden_label=hidden_label))
+    parts.append(_edge_labels(edges, xs, bottom=bottom, size=size))
+    if x_label:
+        parts.append(_axis_title(x_label, (left + right) / 2, bottom, size))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _ticks(lo: float, hi: float) -> list[float]:
-    """Round tick values: a step of 1, 2 or 5 x 10^k giving 4 to 10 intervals."""
-    span = hi - lo
-    magnitude = 10 ** math.floor(math.log10(span))
-    steps = (m * magnitude / 10 for m in (1, 2, 5, 10, 20, 50))
-    step = next(s for s in steps if span / s <= 10)
-    first = math.ceil(lo / step) * step
-    return [round(first + i * step, 9) for i in range(int((hi - first) / step + 1e-9) + 1)]
+def _bin(lo: float, hi: float, value: float | None, xs: LinearScale, ys: LinearScale, *,
+         unit: str, digits: int, size: float, hidden_label: str) -> str:
+    """One bin: its bar with its value above, or the withheld label on the baseline."""
+    x0, x1 = xs(lo), xs(hi)
+    mid, bin_w = (x0 + x1) / 2, x1 - x0
+    label = f"{format_number(lo, 0)} to {format_number(hi, 0)}"
+    if value is None:
+        text = hidden_label if text_width(hidden_label, size * 0.9) < bin_w - 2 else "\u2013"
+        return (f'<text x="{mid:.1f}" y="{ys(0.0) - 5:.1f}" text-anchor="middle" '
+                f'fill="#666666" font-style="italic" font-size="{size * 0.9:g}">'
+                f'<title>{label}: {escape(hidden_label)}</title>{escape(text)}</text>')
+    shown = _fmt(value, digits) + unit
+    y = ys(value)
+    parts = [f'<rect class="bar" x="{x0 + 1:.1f}" y="{y:.1f}" width="{max(bin_w - 2, 0.5):.1f}" '
+             f'height="{ys(0.0) - y:.1f}" fill="{SERIES}"><title>{label}: {escape(shown)}'
+             "</title></rect>"]
+    if text_width(shown, size) < bin_w:
+        parts.append(f'<text class="value" x="{mid:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+                     f'fill="{_INK}">{escape(shown)}</text>')
+    return "".join(parts)
+
+
+def _edge_labels(edges: Sequence[float], xs: LinearScale, *, bottom: float,
+                 size: float) -> str:
+    """Bin edges under the axis, thinned so that neighbouring labels never touch."""
+    texts = [format_number(float(e), 0 if float(e).is_integer() else 1) for e in edges]
+    gap = (xs.end - xs.start) / max(len(edges) - 1, 1)
+    need = max(text_width(t, size) for t in texts) + 6
+    every = max(1, math.ceil(need / gap))
+    last = len(edges) - 1
+    shown = list(range(0, last + 1, every))
+    if shown[-1] != last:
+        # The upper end matters more than the label before it, if both do not fit.
+        if (last - shown[-1]) * gap < need:
+            shown.pop()
+        shown.append(last)
+    parts = []
+    for i in shown:
+        edge, text = edges[i], texts[i]
+        parts.append(f'<text x="{xs(float(edge)):.1f}" y="{bottom + size + 3:.1f}" '
+                     f'text-anchor="middle" fill="{_MUTED}">{escape(text)}</text>')
+    return "".join(parts)
+
+
+def _bin_summary(edges: Sequence[float], counts: Sequence[float | None], unit: str,
+                 digits: int) -> str:
+    return "; ".join(
+        f"{format_number(float(a), 0)} to {format_number(float(b), 0)}: "
+        + ("not shown" if c is None else _fmt(c, digits) + unit)
+        for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
+    )
+
+
+def _axis_title(text: str, centre: float, bottom: float, size: float) -> str:
+    """An axis title centred under the tick labels of an axis at ``bottom``."""
+    return (f'<text class="axis-title" x="{centre:.1f}" y="{bottom + 2 * size + 9:.1f}" '
+            f'text-anchor="middle" fill="{_MUTED}">{escape(text)}</text>')

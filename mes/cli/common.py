@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from mes.errors import InvalidResponsesError, MesError
 from mes.instrument import Instrument
 from mes.io.csv import ResponsesCsv, read_responses_csv
 from mes.io.formula_escape import write_csv
+from mes.io.numbers import Kind
 from mes.responses import RESPONDENT_COLUMN
 
 _PROGRESS_FROM_BYTES = 4_000_000
@@ -107,10 +109,13 @@ def output_kind(output: str, kinds: tuple[str, ...] = (".csv", ".json")) -> str:
     return suffix
 
 
-def write_csv_arg(frame: pd.DataFrame, output: str) -> None:
+def write_csv_arg(
+    frame: pd.DataFrame, output: str, kinds: Mapping[str, Kind] | None = None
+) -> None:
     """Write a table to the CSV file ``output`` (``-``: stdout), safe to open in a
-    spreadsheet (:func:`mes.io.formula_escape.write_csv`)."""
-    write_csv(frame, sys.stdout if output == "-" else output)
+    spreadsheet, numbers rounded by kind (:func:`mes.io.formula_escape.write_csv`;
+    ``kinds`` names the kind of columns whose names do not say it)."""
+    write_csv(frame, sys.stdout if output == "-" else output, kinds=kinds)
 
 
 class InvalidFileError(MesError, ValueError):

@@ -6,7 +6,9 @@ omega total, n, k) followed by any flags in words, and with ``--items`` the
 per-item table; then the correlations between scale scores as
 ``psych::scoreItems`` gives them (raw below the diagonal, alpha on it,
 corrected for attenuation above it) with flags for scales that are barely
-distinct. ``--json`` prints exactly what ``ScaleReliability.to_dict()`` gives
+distinct. Scales are named by their titles, as ``mes score`` names them, wrapped at
+word boundaries so that the tables fit an 80-column terminal. ``--json`` prints
+exactly what ``ScaleReliability.to_dict()`` gives
 (what the API serves) under ``scales``, and ``ScaleCorrelations.to_dict()``
 under ``intercorrelations``.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mes.cli.common import InvalidFileError, UsageError, read_csv_arg, with_line_numbers
@@ -96,8 +99,10 @@ def _reliability(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
         return 0
     console = Console()
-    _print(console, report, instrument.title, args)
-    _print_correlations(console, correlations)
+    # Titles are text, not rich markup: a "[" in one must print as it is.
+    labels = {s: escape(instrument.scale(s).title or s) for s in instrument.scale_ids}
+    _print(console, report, instrument.title, labels, args)
+    _print_correlations(console, correlations, labels)
     return 0
 
 
@@ -105,36 +110,49 @@ def _num(x: float, digits: int = 2) -> str:
     return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
 
 
+_LABEL_WIDTH_CAP = 16
+"""The most a label column asks for to keep its longest word whole: with the eight figures
+of the reliability table it still fits 80 columns."""
+
+
+def _add_label_column(table: Table, header: str, labels: list[str]) -> None:
+    """The column of scale (or item) labels, as ``mes score`` shows them: wrapped at word
+    boundaries, wide enough for the longest word, and a word too long for any terminal
+    cut with an ellipsis rather than broken across lines."""
+    longest = max((len(word) for label in labels for word in label.split()), default=1)
+    table.add_column(header, overflow="ellipsis", min_width=min(longest, _LABEL_WIDTH_CAP))
+
+
 def _print(console: Console, report: dict[str, ScaleReliability], title: str,
-           args: argparse.Namespace) -> None:
+           labels: dict[str, str], args: argparse.Namespace) -> None:
     level = f"{args.ci:.0%}"
     table = Table(title=f"{title}: reliability ({args.nan_policy} deletion), {args.file.name}",
-                  box=box.SIMPLE_HEAD, padding=(0, 1),
+                  box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False,
                   caption="alpha: Cronbach's alpha, with its Feldt interval; G6: Guttman's "
                   "lambda 6; omega: omega total (one factor); mean, sd: of respondents' scale "
                   "means. --items adds standardised alpha, inter-item r and item statistics; "
                   "--json gives everything.")
-    table.add_column("scale", overflow="fold", min_width=12)
+    _add_label_column(table, "scale", [labels[s] for s in report])
     for column, width in (("n", 5), ("k", 2), ("alpha", 5), (f"{level} CI", 9), ("G6", 4),
                           ("omega", 5), ("mean", 4), ("sd", 4)):
         table.add_column(column, justify="right", no_wrap=True, min_width=width)
     for scale_id, r in report.items():
         table.add_row(
-            scale_id, str(r.n), str(r.k), _num(r.alpha),
+            labels[scale_id], str(r.n), str(r.k), _num(r.alpha),
             f"{_num(r.alpha_ci[0])}-{_num(r.alpha_ci[1])}", _num(r.g6),
             _num(r.omega_total), _num(r.mean), _num(r.sd),
         )
     console.print(table)
     if args.items:
         for scale_id, r in report.items():
-            items = Table(title=f"{scale_id}: std alpha {_num(r.std_alpha)}, average r "
+            items = Table(title=f"{labels[scale_id]}: std alpha {_num(r.std_alpha)}, average r "
                           f"{_num(r.average_r)}, median r {_num(r.median_r)}, S/N "
                           f"{_num(r.signal_noise)}, ASE {_num(r.ase, 3)}",
-                          box=box.SIMPLE_HEAD,
+                          box=box.SIMPLE_HEAD, show_edge=False,
                           caption="raw r, std r: item-total correlation (raw, standardised); "
                           "r drop: item vs rest of scale; alpha/std without: if the item were "
                           "dropped.")
-            items.add_column("item", overflow="fold", min_width=6)
+            _add_label_column(items, "item", list(r.items))
             for column in ("n", "mean", "sd", "raw r", "std r", "r drop", "alpha without",
                            "std without"):
                 items.add_column(column, justify="right", min_width=4)
@@ -147,7 +165,7 @@ def _print(console: Console, report: dict[str, ScaleReliability], title: str,
     if flags:
         console.print("[bold]Flags[/bold]")
         for scale_id, flag in flags:
-            console.print(f"  [yellow]{scale_id}[/yellow] ({flag.code}): {flag.message}",
+            console.print(f"  [yellow]{labels[scale_id]}[/yellow] ({flag.code}): {flag.message}",
                           highlight=False)
     else:
         console.print("No flags: every scale has alpha of at least 0.70, enough respondents "
@@ -161,21 +179,23 @@ _IMPUTED = {
 }
 
 
-def _print_correlations(console: Console, result: ScaleCorrelations) -> None:
+def _print_correlations(console: Console, result: ScaleCorrelations,
+                        labels: dict[str, str]) -> None:
     """psych's ``$corrected`` layout: raw r below the diagonal, alpha on it, corrected above."""
     if len(result.scales) < 2:
         return
     table = Table(title=f"Correlations between scale scores (n {result.n})",
-                  box=box.SIMPLE_HEAD, padding=(0, 1),
+                  box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False,
                   caption="Below the diagonal: correlation of scale scores (psych::scoreItems, "
                   f"{_IMPUTED[result.impute]}); on it: alpha of those scores (so it can "
                   "differ from the alpha above); above it: corrected for attenuation, "
                   "r / sqrt(alpha_i * alpha_j). Corrected values of "
                   f"{BARELY_DISTINCT:.2f} or more (marked) mean two scales are barely distinct.")
-    table.add_column("scale", overflow="fold", min_width=12)
+    names = [f"{i + 1} {labels.get(s, s)}" for i, s in enumerate(result.scales)]
+    _add_label_column(table, "scale", names)
     for j in range(len(result.scales)):
         table.add_column(str(j + 1), justify="right", no_wrap=True, min_width=5)
-    for i, scale_id in enumerate(result.scales):
+    for i in range(len(result.scales)):
         cells = []
         for j in range(len(result.scales)):
             value = float(result.corrected[i, j])
@@ -186,12 +206,13 @@ def _print_correlations(console: Console, result: ScaleCorrelations) -> None:
                     and not result.shared[i, j]:
                 cell = f"[yellow]{cell}[/yellow]"
             cells.append(cell)
-        table.add_row(f"{i + 1} {scale_id}", *cells)
+        table.add_row(names[i], *cells)
     console.print(table)
     if result.flags:
         console.print("[bold]Flags on the correlations[/bold]")
         for flag in result.flags:
-            where = f"[yellow]{', '.join(flag.scales)}[/yellow] " if flag.scales else ""
+            named = ", ".join(labels.get(s, s) for s in flag.scales)
+            where = f"[yellow]{named}[/yellow] " if flag.scales else ""
             console.print(f"  {where}({flag.code}): {flag.message}", highlight=False)
     else:
         console.print(f"No two scales correlate {BARELY_DISTINCT:.2f} or more once corrected "

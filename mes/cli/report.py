@@ -1,9 +1,12 @@
-"""``mes report FILE --instrument ID_OR_PATH --by a,b [--min-group-size N] [--json|-o OUT]``.
+"""``mes report FILE --instrument ID_OR_PATH --by a,b [--min-group-size N]
+[--json | -o OUT | --html OUT.html [--title TEXT]]``.
 
 Prints a group report of a responses CSV: per group n, mean, 95% CI and percent
 favourable of each scale, with small groups suppressed. ``--json`` prints the
-full report as JSON (what the API serves); ``-o OUT.csv`` writes it in long
-format (one row per group and scale), ``-o OUT.json`` as JSON.
+full report as JSON (what the API serves, full precision); ``-o OUT.csv`` writes
+it in long format (one row per group and scale, numbers rounded by kind as
+:mod:`mes.io.numbers` says), ``-o OUT.json`` as JSON; ``--html`` writes the page
+for people, titled ``--title`` or the instrument's title.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -32,6 +36,7 @@ from mes.groups.plan import PlanError
 from mes.groups.report import GroupReport
 from mes.groups.summary import GroupingError, summarise
 from mes.html import render_report_html
+from mes.io.numbers import clean_numbers
 from mes.loader import load_instrument
 from mes.reliability import reliability
 
@@ -74,6 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output.add_argument("-o", "--output", metavar="OUT",
                         help="write the report to OUT.csv (one row per group and scale) or "
                         "OUT.json")
+    parser.add_argument("--title", metavar="TEXT",
+                        help="title of the --html report (default: the instrument's title)")
     parser.add_argument("--errors", choices=("raise", "missing"), default="raise",
                         help="invalid answers: fail (default) or score them as missing")
     parser.set_defaults(handler=_report)
@@ -82,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _report(args: argparse.Namespace) -> int:
     if args.output is not None:
         output_kind(args.output)  # before any work: an .xlsx name is refused at once
+    _check_title(args)
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     if args.min_group_size < 1:
         raise UsageError("--min-group-size must be at least 1")
@@ -126,21 +134,39 @@ def _report(args: argparse.Namespace) -> int:
         payload["change"] = change.to_dict()
     if args.html is not None:
         page = render_report_html(
-            instrument, report, title=f"{instrument.title}: {args.file.name}",
+            instrument, report, title=args.title or instrument.title,
             reliability=reliability(instrument, parsed.frame, errors=args.errors),
-            change=change, benchmarks=benchmarks,
+            change=change, benchmarks=benchmarks, aggregation=report.aggregation,
         )
         args.html.write_text(page, encoding="utf-8")
         print(f"written {args.html}")
     elif args.json:
-        print(json.dumps(payload, allow_nan=False, indent=2))
+        print(_json_text(payload))
     elif args.output is None:
         _print(report, args.file)
     elif output_kind(args.output) == ".json":
-        Path(args.output).write_text(json.dumps(payload, allow_nan=False, indent=2) + "\n")
+        Path(args.output).write_text(_json_text(payload) + "\n")
     else:
         write_csv_arg(report.to_frame(), args.output)
     return 0
+
+
+def _check_title(args: argparse.Namespace) -> None:
+    """``--title`` names the HTML report, so it comes with ``--html`` and says something."""
+    if args.title is None:
+        return
+    if args.html is None:
+        raise UsageError("--title sets the title of the HTML report: use it with --html "
+                         "OUT.html")
+    if not args.title.strip():
+        raise UsageError("--title is blank: give the report's title, or leave --title out "
+                         "for the instrument's")
+
+
+def _json_text(payload: dict[str, Any]) -> str:
+    """The report as JSON: figures at full precision less arithmetic noise (15 significant
+    digits, :mod:`mes.io.numbers`), as the API serves them."""
+    return json.dumps(clean_numbers(payload), allow_nan=False, indent=2)
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

@@ -1,4 +1,9 @@
-"""``mes score FILE --instrument ID_OR_PATH [-o OUT.csv|OUT.json|-]``."""
+"""``mes score FILE --instrument ID_OR_PATH [-o OUT.csv|OUT.json|-]``.
+
+The CSV rounds as every CSV export does (:mod:`mes.io.numbers`: scores to 3
+decimals, percentages to 1, items answered whole); the JSON keeps full precision
+(15 significant digits).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from mes.cli.common import (
     write_csv_arg,
 )
 from mes.errors import InvalidResponsesError
+from mes.io.numbers import clean_float, score_column_kinds
 from mes.loader import load_instrument
 from mes.scoring import ScoreTable, score
 
@@ -65,7 +71,7 @@ def _score(args: argparse.Namespace) -> int:
     elif output_kind(args.output) == ".json":
         Path(args.output).write_text(json.dumps(_records(table), allow_nan=False) + "\n")
     else:
-        write_csv_arg(_frame(table), args.output)
+        write_csv_arg(_frame(table), args.output, score_column_kinds(table.scale_ids))
     return 0
 
 
@@ -77,7 +83,7 @@ def _frame(table: ScoreTable) -> pd.DataFrame:
 
 def _records(table: ScoreTable) -> list[dict[str, object]]:
     def clean(x: float) -> float | None:
-        return None if math.isnan(x) else float(x)
+        return None if math.isnan(x) else clean_float(x)
 
     records = []
     ids = table.scale_ids

@@ -3,7 +3,8 @@
 A report holds only what may be published: a hidden cell has no statistic and no
 exact n, only the reason it is hidden (:mod:`mes.groups.protection`). So serialising
 a report (``to_dict``, ``to_frame``) cannot leak one, and a report read back with
-:meth:`GroupReport.from_dict` (a stored release) is the same object again.
+:meth:`GroupReport.from_dict` (a stored release) is the same report again, its
+figures to the 15 significant digits that ``to_dict`` keeps (:mod:`mes.io.numbers`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from mes.groups.aggregation import ICCResult, icc_from_summaries
 from mes.groups.protection import PROTECTS, TOO_FEW, quantiles_shown, suppression_note
 from mes.groups.suppression import equations_for_levels, suppression_mask
+from mes.io.numbers import clean_numbers
 
 __all__ = [
     "GroupReport",
@@ -74,7 +76,11 @@ class ScaleSummary:
     reason: str | None = None
 
     def to_dict(self, min_group_size: int | None = None) -> dict[str, Any]:
-        """JSON-safe dict (no NaN); a hidden cell says why (``suppressed_reason``, ``note``)."""
+        """JSON-safe dict (no NaN); a hidden cell says why (``suppressed_reason``, ``note``).
+
+        Figures at full precision less arithmetic noise (15 significant digits,
+        :func:`mes.io.numbers.clean_float`).
+        """
         out: dict[str, Any] = {
             "suppressed": self.suppressed,
             "suppressed_reason": self.reason,
@@ -90,7 +96,7 @@ class ScaleSummary:
             out["distribution"] = {"quantiles": self.quantiles, "histogram": self.histogram}
         if self.suppressed and min_group_size is not None:
             out["note"] = suppression_note(self.reason, min_group_size)
-        return out
+        return clean_numbers(out)
 
     @classmethod
     def from_dict(cls, scale: str, data: Mapping[str, Any]) -> ScaleSummary:
@@ -155,7 +161,7 @@ class GroupSummary:
             "suppressed_reason": self.reason,
             "n": self.n,
             "headcount": self.headcount,
-            "response_rate": self.response_rate,
+            "response_rate": clean_numbers(self.response_rate),
             "scales": {s: v.to_dict(min_group_size) for s, v in self.scales.items()},
         }
         if self.suppressed and min_group_size is not None:
@@ -271,6 +277,9 @@ class GroupReport:
 
         Suppressed groups and cells hold ``null`` statistics and ``null`` n;
         there is no NaN anywhere (``json.dumps(..., allow_nan=False)`` works).
+        Figures keep full precision less arithmetic noise: 15 significant
+        digits (:mod:`mes.io.numbers`), so ``(4.4 - 1) * 25`` reads 85.0, not
+        85.00000000000001; :meth:`to_frame` rounds only when written as CSV.
         """
         return {
             "instrument": {"id": self.instrument_id, "version": self.instrument_version},
@@ -286,7 +295,7 @@ class GroupReport:
             },
             "groups": [g.to_dict(self.min_group_size) for g in self.groups],
             "aggregation": {
-                level: {s: r.to_dict() for s, r in per_scale.items()}
+                level: {s: clean_numbers(r.to_dict()) for s, r in per_scale.items()}
                 for level, per_scale in self.aggregation.items()
             },
             "invalid_answers": self.invalid_answers,
@@ -295,7 +304,8 @@ class GroupReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GroupReport:
-        """The report back from :meth:`to_dict` (for example a stored release).
+        """The report back from :meth:`to_dict` (for example a stored release): the same
+        report, its figures to the 15 significant digits that :meth:`to_dict` keeps.
 
         Examples
         --------
@@ -303,7 +313,7 @@ class GroupReport:
         >>> from mes.groups import GroupReport, summarise
         >>> inst = mes.load_instrument("uwes9")
         >>> report = summarise(inst, {f"uwes{i}": [4, 5, 3] * 8 for i in range(1, 10)})
-        >>> GroupReport.from_dict(report.to_dict()) == report
+        >>> GroupReport.from_dict(report.to_dict()).to_dict() == report.to_dict()
         True
         """
         icc_fields = {f.name for f in fields(ICCResult)}
@@ -330,6 +340,11 @@ class GroupReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group and scale (long format), for CSV export.
+
+        The figures are the report's own, unrounded: writing the frame with
+        :func:`mes.io.formula_escape.write_csv` rounds them by kind
+        (:mod:`mes.io.numbers`: counts whole, percentages to 1 decimal, other
+        statistics to 3) and writes ``suppressed`` as ``true`` / ``false``.
 
         Columns: ``level`` ("overall" or the attributes joined by ``|``), one
         column per attribute of ``by`` (empty where the row is aggregated over

@@ -1,15 +1,22 @@
 """The human-readable survey report: one self-contained HTML page with SVG charts.
 
-A medical director reads a page, not JSON. :func:`render_report_html` turns a
-:class:`~mes.groups.GroupReport` (already suppressed) and, optionally, the
-reliability report, a comparison with the previous wave and benchmarks into one
-HTML document that works offline (no script, no external file), prints to PDF
-from the browser, and puts a table with the same numbers behind every chart.
+A medical director reads a page, not JSON, on a phone as often as on paper.
+:func:`render_report_html` turns a :class:`~mes.groups.GroupReport` (already
+suppressed) and, optionally, the reliability report, a comparison with the
+previous wave, benchmarks and the aggregation check into one HTML document that
+works offline (no script, no external file), fits a 390 px phone without
+sideways scrolling of the page, prints to A4 from the browser, and puts a table
+with the same numbers behind every chart.
+
+Every chart explains itself: its title names the scale, a legend or direct
+labels say what bars, whiskers and colours mean, and its axis has round ticks.
+Numbers are rounded by one rule everywhere (:mod:`mes.html.format`), so a
+table never contradicts a warning.
 
 Nothing here computes a statistic or decides what is suppressed: it renders
 only what the report objects publish, so a group below the threshold appears
 as "fewer than N responses" or "hidden so that another group cannot be worked out",
-and nothing else.
+and nothing else - no bar, no heatmap value or colour.
 """
 
 from __future__ import annotations
@@ -19,30 +26,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from mes.charts import Bar, bar_chart, histogram
-from mes.groups import Benchmark, GroupReport, GroupSummary, WaveComparison
+from mes.charts import Bar, LegendEntry, bar_chart, histogram
+from mes.charts.palette import DECREASE, INCREASE
+from mes.groups import Benchmark, GroupReport, GroupSummary, ICCResult, WaveComparison
 from mes.groups.protection import TOO_FEW, suppression_note
+from mes.html.format import decimals_against, num, num_against, ordinal
+from mes.html.heatmap import BenchmarkGrid
+from mes.html.icc import icc_note, icc_section
+from mes.html.style import CSS
 from mes.instrument import Instrument
 from mes.reliability import ScaleCorrelations, ScaleReliability
+from mes.reliability.flags import LOW_ALPHA
+from mes.reliability.intercorrelation import BARELY_DISTINCT
 
 __all__ = ["render_report_html"]
-
-_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#222;
-margin:2rem auto;max-width:60rem;padding:0 1rem;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2.2rem;
-border-bottom:2px solid #3f6fb5;padding-bottom:.2rem}h3{font-size:1.05rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}caption{text-align:left;font-weight:600;
-padding:.3rem 0}td.text{text-align:left}.muted{color:#666}.flag{color:#8a1c1c}
-.suppressed{color:#666;font-style:italic}
-figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#555}
-.band-lowest{color:#b2182b}.band-low{color:#c4582b}.band-high{color:#2b6f9e}
-.band-highest{color:#2166ac}
-@media print{body{margin:0;max-width:none}section{break-inside:avoid-page}
-a{color:inherit;text-decoration:none}}
-"""
 
 
 def render_report_html(
@@ -55,6 +52,7 @@ def render_report_html(
     benchmarks: Sequence[Benchmark] = (),
     generated: datetime | None = None,
     intercorrelations: ScaleCorrelations | None = None,
+    aggregation: Mapping[str, Mapping[str, ICCResult]] | None = None,
 ) -> str:
     """Render a survey report as a standalone HTML page.
 
@@ -72,12 +70,18 @@ def render_report_html(
     change : WaveComparison, optional
         From :func:`mes.groups.compare_waves` (this wave against the previous).
     benchmarks : sequence of Benchmark
-        From :func:`mes.groups.benchmark_report`; bands colour the group charts.
+        From :func:`mes.groups.benchmark_report`: a group x scale heatmap, and
+        bands colour the bars. A benchmark of a group or cell the report hides
+        is never shown.
     generated : datetime, optional
         Shown in the header (default: now, UTC).
     intercorrelations : ScaleCorrelations, optional
         From :func:`mes.reliability.scale_intercorrelations`: whether the sub-scales
         are distinct (shown with the reliability, when the overall group is).
+    aggregation : mapping of level -> scale id -> ICCResult, optional
+        The aggregation check, ``report.aggregation`` (ICC(1) and ICC(2) over the
+        groups the report shows): a "Can groups be compared?" section, and a
+        one-line reading under each level's chart. Not shown when omitted.
 
     Returns
     -------
@@ -90,8 +94,8 @@ def render_report_html(
     >>> inst = mes.load_instrument("uwes9")
     >>> answers = {f"uwes{i}": [i % 7 for i in range(30)] for i in range(1, 10)}
     >>> page = render_report_html(inst, mes.summarise(inst, answers))
-    >>> page.startswith("<!doctype html>"), "<svg" in page
-    (True, True)
+    >>> page.startswith("<!doctype html>"), "<svg" in page, "viewBox" in page
+    (True, True, True)
     """
     page = _Page(instrument, report, benchmarks)
     heading = title or instrument.title
@@ -111,9 +115,12 @@ def render_report_html(
         )
     else:
         body += [page.headline(), page.profile(), page.distribution()]
-        body += [page.level(level) for level in report.levels if level]
-        if benchmarks:
-            body.append(page.benchmark_table())
+        body += [page.level(level, aggregation) for level in report.levels if level]
+        if aggregation:
+            body.append(icc_section(aggregation, report.levels, page.ordered_scales,
+                                    page.title, page.main_scale))
+        if page.grid is not None:
+            body.append(page.grid.section())
         if change is not None:
             body.append(page.change(change))
         if reliability:
@@ -124,14 +131,33 @@ def render_report_html(
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(heading)}</title><style>{_CSS}</style></head><body>"
-        + "\n".join(body)
+        f"<title>{escape(heading)}</title><style>{CSS}</style></head><body>"
+        + "\n".join(b for b in body if b)
         + "</body></html>\n"
     )
 
 
-def _num(x: float | None, digits: int = 2) -> str:
-    return "&ndash;" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+def _scroll(table: str, label: str) -> str:
+    """A table in its own horizontally scrolling box, so the page never gets wider.
+
+    The box is a labelled, focusable region so that keyboard users can scroll it.
+    """
+    return (f"<div class='scroll' role='region' tabindex='0' aria-label='{escape(label)}'>"
+            f"{table}</div>")
+
+
+def _figure(svg: str, heading: str, explanation: str) -> str:
+    """A chart under its caption: what it shows (naming the scale), then how to read it."""
+    return (f"<figure><figcaption><strong>{escape(heading)}</strong>{escape(explanation)}"
+            f"</figcaption>{svg}</figure>")
+
+
+def _quantile_name(key: str) -> str:
+    """``p25`` -> ``25th percentile``, ``p50`` -> ``median``."""
+    rest = key.removeprefix("p")
+    if not rest.isdigit():
+        return key
+    return "median" if rest == "50" else f"{ordinal(int(rest))} percentile"
 
 
 class _Page:
@@ -143,7 +169,6 @@ class _Page:
         self.report = report
         rs = instrument.response_scale
         self.lo, self.hi = rs.min, rs.max
-        self.bands = {(tuple(sorted(b.group.items())), b.scale): b for b in benchmarks}
         composite = [s.id for s in instrument.scales if s.scales is not None]
         nested = {c for s in instrument.scales for c in (s.scales or [])}
         self.top = [s for s in composite if s not in nested and s in report.scales]
@@ -152,12 +177,25 @@ class _Page:
         self.leaf_scales = [s.id for s in instrument.scales
                             if s.items is not None and s.id in report.scales]
         self.main_scale = (self.top or self.leaf_scales or list(report.scales))[0]
+        listed = self.headline_scales + self.leaf_scales
+        self.ordered_scales = listed + [s for s in report.scales if s not in listed]
+        grid = BenchmarkGrid(report, benchmarks, self.ordered_scales, self.title,
+                             self.cell_note, (self.lo, self.hi))
+        self.grid = grid if grid.scales else None
 
     def title(self, scale_id: str) -> str:
         return self.inst.scale(scale_id).title or scale_id
 
     def pct(self, x: float | None) -> float | None:
         return None if x is None else (x - self.lo) / (self.hi - self.lo) * 100
+
+    def scale_words(self) -> str:
+        """What 0 and 100 mean, in the instrument's own answer labels."""
+        labels = self.inst.response_scale.labels or {}
+        low, high = labels.get(self.lo), labels.get(self.hi)
+        if low and high:
+            return f"0 = every answer '{low}', 100 = every answer '{high}'"
+        return f"0 = every answer {self.lo}, 100 = every answer {self.hi}"
 
     def suppressed_note(self, reason: str | None = TOO_FEW) -> str:
         """Why a cell is hidden: too few responses, or to protect another group."""
@@ -167,64 +205,79 @@ class _Page:
         cell = group.scales[scale_id]
         return self.suppressed_note(group.reason if group.suppressed else cell.reason)
 
+    def band_colours(self) -> dict[str, str] | None:
+        return self.grid.colours if self.grid is not None else None
+
     def bar(self, label: str, group: GroupSummary, scale_id: str) -> Bar:
         cell = group.scales[scale_id]
         if group.suppressed or cell.suppressed or cell.mean is None:
             return Bar(label, None, note=self.cell_note(group, scale_id))
-        mark = self.bands.get((tuple(sorted(group.key.items())), scale_id))
+        band = self.grid.band(group, scale_id) if self.grid is not None else None
         return Bar(label, self.pct(cell.mean), self.pct(cell.ci_low), self.pct(cell.ci_high),
-                   band=mark.band if mark else None)
+                   band=band)
 
-    def scale_table(self, caption: str, rows: Iterable[tuple[str, GroupSummary, str]]) -> str:
-        out = [f"<table><caption>{escape(caption)}</caption><thead><tr><th scope='col'>"
+    def scale_table(self, caption: str, rows: Iterable[tuple[str, GroupSummary, str]],
+                    *, wrap: bool = False) -> str:
+        """n, mean, CI, 0-100 score and % favourable per row; hidden rows say why only."""
+        cls = " class='by-scale'" if wrap else ""
+        out = [f"<table{cls}><caption>{escape(caption)}</caption><thead><tr><th scope='col'>"
                "</th><th scope='col'>n</th><th scope='col'>mean</th><th scope='col'>95% CI</th>"
                "<th scope='col'>score (0-100)</th><th scope='col'>% favourable</th>"
                "</tr></thead><tbody>"]
         for label, group, scale_id in rows:
             cell = group.scales[scale_id]
+            head = f"<th scope='row'>{escape(label)}</th>"
             if group.suppressed or cell.suppressed:
-                out.append(f"<tr><th scope='row'>{escape(label)}</th><td colspan='5' "
-                           f"class='suppressed'>{self.cell_note(group, scale_id)}</td></tr>")
+                out.append(f"<tr>{head}<td colspan='5' class='suppressed'>"
+                           f"{self.cell_note(group, scale_id)}</td></tr>")
                 continue
-            ci = (f"{_num(cell.ci_low)} to {_num(cell.ci_high)}" if cell.ci_low is not None
+            ci = (f"{num(cell.ci_low)} to {num(cell.ci_high)}" if cell.ci_low is not None
                   else "&ndash;")
             out.append(
-                f"<tr><th scope='row'>{escape(label)}</th><td>{cell.n}</td>"
-                f"<td>{_num(cell.mean)}</td><td>{ci}</td><td>{_num(cell.mean_percent, 1)}</td>"
-                f"<td>{_num(cell.percent_favourable, 1)}</td></tr>"
+                f"<tr>{head}<td>{cell.n}</td>"
+                f"<td>{num(cell.mean)}</td><td>{ci}</td><td>{num(cell.mean_percent, 1)}</td>"
+                f"<td>{num(cell.percent_favourable, 1)}</td></tr>"
             )
         out.append("</tbody></table>")
-        return "".join(out)
-
-    def figure(self, svg: str, caption: str) -> str:
-        return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
+        return _scroll("".join(out), caption)
 
     def chart_of(self, title: str, rows: list[tuple[str, GroupSummary, str]]) -> str:
         bars = [self.bar(label, group, scale_id) for label, group, scale_id in rows]
-        shown = [b for b in bars if b.value is not None]
-        desc = "; ".join(f"{b.label} {b.value:.0f}" for b in shown if b.value is not None)
-        return bar_chart(bars, title=title, description=desc or "no published values")
+        return bar_chart(bars, title=title, axis_label="score (0-100)",
+                         band_colours=self.band_colours())
+
+    def band_words(self) -> str:
+        if self.grid is None:
+            return ""
+        return (" Bar colour and the words right of each label: the group's benchmark band "
+                f"among {self.grid.comparison_text()}.")
 
     def headline(self) -> str:
         overall = self.report.overall
         rows = [(self.title(s), overall, s) for s in self.headline_scales]
         if not rows:
             return ""
-        title = "Headline scores (0 = every answer at the lowest, 100 = at the highest)"
+        names = ", ".join(self.title(s) for s in self.headline_scales)
+        heading = f"Headline scores (0-100): {names}"
         return ("<section id='headline'><h2>Headline scores</h2>"
-                + self.figure(self.chart_of(title, rows),
-                              "Bars: mean score; whiskers: 95% confidence interval.")
-                + self.scale_table("Headline scores", rows) + "</section>")
+                + _figure(self.chart_of(heading, rows), heading,
+                          f"Bars: mean score of all respondents ({self.scale_words()}); "
+                          "whiskers: 95% confidence interval." + self.band_words())
+                + self.scale_table("Headline scores", rows, wrap=True) + "</section>")
 
     def profile(self) -> str:
         overall = self.report.overall
         rows = [(self.title(s), overall, s) for s in self.leaf_scales]
         if not rows:
             return ""
+        heading = f"Sub-scale profile (0-100): the {len(rows)} sub-scales"
         return ("<section id='profile'><h2>Sub-scale profile</h2>"
-                + self.figure(self.chart_of("Sub-scale profile (0-100)", rows),
-                              "Each sub-scale's mean with its 95% confidence interval.")
-                + self.scale_table("Sub-scales", rows) + "</section>")
+                + _figure(self.chart_of(f"{heading}: "
+                                        + ", ".join(self.title(s) for s in self.leaf_scales),
+                                        rows), heading,
+                          "Each sub-scale's mean with its 95% confidence interval."
+                          + self.band_words())
+                + self.scale_table("Sub-scales", rows, wrap=True) + "</section>")
 
     def distribution(self) -> str:
         cell = self.report.overall.scales.get(self.main_scale)
@@ -233,33 +286,49 @@ class _Page:
         edges = [float(h["from"] or 0.0) for h in cell.histogram]
         edges.append(float(cell.histogram[-1]["to"] or 100.0))
         shares = [h["percent"] for h in cell.histogram]
-        title = f"Distribution of individual {self.title(self.main_scale)} scores (0-100)"
+        name = self.title(self.main_scale)
+        heading = f"Distribution of individual {name} scores (0-100)"
+        k = self.report.min_group_size
         rows = "".join(
-            f"<tr><th scope='row'>{_num(a, 0)} to {_num(b, 0)}</th><td>{_num(s, 1)}%</td></tr>"
+            f"<tr><th scope='row'>{num(a, 0)} to {num(b, 0)}</th><td>"
+            + (f"{num(s, 1)}%" if s is not None else "<span class='suppressed'>not shown</span>")
+            + "</td></tr>"
             for a, b, s in zip(edges[:-1], edges[1:], shares, strict=True)
         )
-        quantiles = ", ".join(f"{k} {_num(v)}" for k, v in (cell.quantiles or {}).items())
-        desc = "; ".join(f"{_num(a, 0)}-{_num(b, 0)}: {_num(s, 1)}%"
-                         for a, b, s in zip(edges[:-1], edges[1:], shares, strict=True))
+        quantiles = ", ".join(f"{_quantile_name(q)} {num(v)}"
+                              for q, v in (cell.quantiles or {}).items() if v is not None)
+        spread = (f" Percentiles of the mean answer ({self.lo} to {self.hi}): {quantiles}."
+                  if quantiles else "")
+        svg = histogram(edges, shares, title=heading, unit="%",
+                        x_label=f"{name} score (0-100)", y_label="share of respondents")
+        caption = f"Share of respondents by {name} score"
+        table = ("<table><caption>" + escape(caption) + "</caption><thead><tr>"
+                 "<th scope='col'>score</th><th scope='col'>respondents</th></tr></thead>"
+                 f"<tbody>{rows}</tbody></table>")
         return ("<section id='distribution'><h2>Distribution of scores</h2>"
-                + self.figure(histogram(edges, shares, title=title, description=desc, unit="%"),
-                              f"Share of respondents in each band of the score. Quantiles of "
-                              f"the mean score: {quantiles}.")
-                + "<table><caption>Share of respondents by score</caption><thead><tr>"
-                "<th scope='col'>score</th><th scope='col'>respondents</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table></section>")
+                + _figure(svg, heading,
+                          "Share of respondents whose score falls in each band (value above "
+                          f"each bar). A band that would single out fewer than {k} respondents "
+                          f"is not shown.{spread}")
+                + _scroll(table, caption) + "</section>")
 
-    def level(self, level: tuple[str, ...]) -> str:
+    def level(self, level: tuple[str, ...],
+              aggregation: Mapping[str, Mapping[str, ICCResult]] | None) -> str:
         groups = [g for g in self.report.groups if g.level == level]
         name = " and ".join(level)
+        scale = self.title(self.main_scale)
         rows = [(self._label(g), g, self.main_scale) for g in groups]
+        heading = f"{scale} by {name} (0-100)"
         parts = [f"<section class='level'><h2>By {escape(name)}</h2>",
-                 self.figure(self.chart_of(f"{self.title(self.main_scale)} by {name} (0-100)",
-                                           rows),
-                             "Groups with too few responses, and groups hidden so that "
-                             "they cannot be worked out from the others, are not shown."
-                             + (" Colours: benchmark band." if self.bands else "")),
-                 self.scale_table(f"{self.title(self.main_scale)} by {name}", rows)]
+                 _figure(self.chart_of(heading, rows), heading,
+                         "Bars: each group's mean score; whiskers: 95% confidence interval. "
+                         "Groups with too few responses, and groups hidden so that they cannot "
+                         "be worked out from the others, show why instead of a bar."
+                         + self.band_words())]
+        lead = (aggregation or {}).get("|".join(level), {}).get(self.main_scale)
+        if lead is not None:
+            parts.append(icc_note(lead))
+        parts.append(self.scale_table(f"{scale} by {name}", rows))
         others = [s for s in self.report.scales if s != self.main_scale]
         if others:
             parts.append(self._wide_table(name, groups, others))
@@ -280,33 +349,18 @@ class _Page:
                 continue
             cells = "".join(
                 f"<td class='suppressed' title='{self.cell_note(g, s)}'>&ndash;</td>"
-                if g.scales[s].suppressed else f"<td>{_num(g.scales[s].mean)}</td>"
+                if g.scales[s].suppressed else f"<td>{num(g.scales[s].mean)}</td>"
                 for s in scales
             )
             rows.append(f"<tr><th scope='row'>{escape(self._label(g))}</th>{cells}</tr>")
-        return (f"<table><caption>Mean of every scale by {escape(name)}</caption><thead><tr>"
-                f"<th scope='col'>{escape(name)}</th>{head}</tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table>")
-
-    def benchmark_table(self) -> str:
-        rows = []
-        for b in self.bands.values():
-            label = ", ".join(b.group.values()) or "overall"
-            rows.append(
-                f"<tr><th scope='row'>{escape(label)}</th>"
-                f"<td class='text'>{escape(self.title(b.scale))}</td>"
-                f"<td>{_num(b.value)}</td><td>{_num(b.percentile_rank, 0)}</td>"
-                f"<td class='band-{escape(b.band)}'>{escape(b.band)}</td>"
-                f"<td>{b.comparison_size}</td></tr>"
-            )
-        return ("<section id='benchmarks'><h2>Benchmarks</h2><table><caption>Percentile rank "
-                "among comparison organisations</caption><thead><tr><th scope='col'>group</th>"
-                "<th scope='col'>scale</th><th scope='col'>value</th><th scope='col'>percentile"
-                "</th><th scope='col'>band</th><th scope='col'>organisations compared</th></tr>"
-                f"</thead><tbody>{''.join(rows)}</tbody></table></section>")
+        caption = f"Mean of every scale by {name} ({self.lo} to {self.hi})"
+        return _scroll(f"<table class='matrix'><caption>{escape(caption)}</caption><thead><tr>"
+                       f"<th scope='col'>{escape(name)}</th>{head}</tr></thead>"
+                       f"<tbody>{''.join(rows)}</tbody></table>", caption)
 
     def change(self, comparison: WaveComparison) -> str:
         scale = self.main_scale if self.main_scale in comparison.scales else comparison.scales[0]
+        name = self.title(scale)
         bars, rows = [], []
         for key, cells in comparison.groups:
             label = ", ".join(key.values()) or "overall"
@@ -314,52 +368,66 @@ class _Page:
             if cell.status != "compared" or cell.difference is None:
                 note = ("hidden in one of the waves (too few responses, or to protect "
                         "another group)" if cell.status == "suppressed" else "not in both waves")
-                bars.append(Bar(label, None, note=note))
+                short = "hidden in one of the waves" if cell.status == "suppressed" else note
+                bars.append(Bar(label, None, note=short))
                 rows.append(f"<tr><th scope='row'>{escape(label)}</th><td colspan='5' "
                             f"class='suppressed'>{note}</td></tr>")
                 continue
-            bars.append(Bar(label, cell.difference, cell.ci_low, cell.ci_high))
+            bars.append(Bar(label, cell.difference, cell.ci_low, cell.ci_high,
+                            colour=INCREASE if cell.difference >= 0 else DECREASE))
             rows.append(
-                f"<tr><th scope='row'>{escape(label)}</th><td>{_num(cell.mean_before)}</td>"
-                f"<td>{_num(cell.mean_after)}</td><td>{_num(cell.difference)} "
-                f"({_num(cell.ci_low)} to {_num(cell.ci_high)})</td>"
-                f"<td>{_num(cell.hedges_g)}</td>"
+                f"<tr><th scope='row'>{escape(label)}</th><td>{num(cell.mean_before)}</td>"
+                f"<td>{num(cell.mean_after)}</td><td>{num(cell.difference)} "
+                f"({num(cell.ci_low)} to {num(cell.ci_high)})</td>"
+                f"<td>{num(cell.hedges_g)}</td>"
                 f"<td class='text'>{escape(cell.reading or '')}</td></tr>"
             )
         limit = max([abs(v) for b in bars for v in (b.low, b.high, b.value) if v is not None]
-                    + [0.25])
-        span = math.ceil(limit * 4) / 4
-        desc = "; ".join(f"{b.label} {b.value:+.2f}" for b in bars if b.value is not None)
-        svg = bar_chart(bars, title=f"Change in {self.title(scale)} since the previous wave",
-                        description=desc or "no published changes", x_min=-span, x_max=span,
-                        origin=0.0, digits=2)
-        return ("<section id='change'><h2>Change since the previous wave</h2>"
-                + self.figure(svg, "Difference of means (this wave minus the previous) with its "
-                              "Welch 95% confidence interval.")
-                + "<table><caption>Change by group</caption><thead><tr><th scope='col'>group"
-                "</th><th scope='col'>before</th><th scope='col'>now</th><th scope='col'>"
-                "difference (95% CI)</th><th scope='col'>Hedges' g</th><th scope='col'>reading"
-                f"</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+                    + [0.1])
+        heading = f"Change in {name} since the previous wave"
+        svg = bar_chart(
+            bars, title=heading, x_min=-limit, x_max=limit, origin=0.0, digits=2, signed=True,
+            axis_label=f"difference of means (answer scale {self.lo} to {self.hi})",
+            legend=[LegendEntry("higher than before", INCREASE),
+                    LegendEntry("lower than before", DECREASE)],
+        )
+        caption = f"Change in {name} by group"
+        table = ("<table><caption>" + escape(caption) + "</caption><thead><tr>"
+                 "<th scope='col'>group</th><th scope='col'>before</th><th scope='col'>now</th>"
+                 "<th scope='col'>difference (95% CI)</th><th scope='col'>Hedges' g</th>"
+                 f"<th scope='col'>reading</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+                 "</table>")
+        return (f"<section id='change'><h2>Change since the previous wave: {escape(name)}</h2>"
+                + _figure(svg, heading,
+                          "Difference of means (this wave minus the previous, on the "
+                          f"{self.lo} to {self.hi} answer scale) with its Welch 95% confidence "
+                          "interval; a whisker that crosses 0 means no clear change.")
+                + _scroll(table, caption) + "</section>")
 
     def reliability(self, results: Mapping[str, ScaleReliability]) -> str:
         rows, flags = [], []
         for scale_id, r in results.items():
+            # The same rounding as the low-alpha flag: never "0.70" for an alpha below 0.70.
             rows.append(
-                f"<tr><th scope='row'>{escape(self.title(scale_id))}</th><td>{r.k}</td>"
-                f"<td>{r.n}</td><td>{_num(r.alpha)}</td><td>{_num(r.alpha_ci[0])} to "
-                f"{_num(r.alpha_ci[1])}</td><td>{_num(r.omega_total)}</td>"
-                f"<td>{_num(r.average_r)}</td></tr>"
+                f"<tr><th scope='row'>{escape(self.title(scale_id))}</th>"
+                f"<td>{r.k}</td><td>{r.n}</td><td>{num_against(r.alpha, (LOW_ALPHA,))}</td>"
+                f"<td>{num(r.alpha_ci[0])} to {num(r.alpha_ci[1])}</td>"
+                f"<td>{num(r.omega_total)}</td><td>{num(r.average_r)}</td></tr>"
             )
             flags += [f"<li class='flag'><strong>{escape(self.title(scale_id))}</strong>: "
                       f"{escape(f.message)}</li>" for f in r.flags]
         flag_list = (f"<ul>{''.join(flags)}</ul>" if flags
                      else "<p>No problems found: every scale is reliable enough to report.</p>")
+        caption = "Reliability of each scale"
+        table = (f"<table class='by-scale'><caption>{caption}</caption><thead><tr>"
+                 "<th scope='col'>scale</th><th scope='col'>items</th><th scope='col'>n</th>"
+                 "<th scope='col'>Cronbach's alpha</th><th scope='col'>95% CI</th>"
+                 "<th scope='col'>omega total</th><th scope='col'>average r</th></tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>")
         return ("<section id='reliability'><h2>Can these scores be trusted?</h2>"
-                "<table><caption>Reliability of each scale</caption><thead><tr>"
-                "<th scope='col'>scale</th><th scope='col'>items</th><th scope='col'>n</th>"
-                "<th scope='col'>Cronbach's alpha</th><th scope='col'>95% CI</th>"
-                "<th scope='col'>omega total</th><th scope='col'>average r</th></tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table>{flag_list}</section>")
+                f"<p>Cronbach's alpha of {LOW_ALPHA:.2f} or more means a scale's items agree "
+                "closely enough for its score to be used to compare groups (Nunnally 1978).</p>"
+                + _scroll(table, caption) + flag_list + "</section>")
 
     def intercorrelations(self, result: ScaleCorrelations) -> str:
         scales = list(result.scales)
@@ -368,22 +436,37 @@ class _Page:
         for i, a in enumerate(scales):
             cells = []
             for j in range(len(scales)):
-                value = (result.alpha[i] if i == j else result.cor[i, j] if j < i
-                         else result.corrected[i, j])
-                cls = " class='flag'" if j > i and abs(value) >= 0.9 else ""
-                cells.append(f"<td{cls}>{_num(value)}</td>")
+                value = float(result.alpha[i] if i == j else result.cor[i, j] if j < i
+                              else result.corrected[i, j])
+                cells.append(self._correlation_cell(value, diagonal=i == j, upper=j > i))
             rows.append(f"<tr><th scope='row'>{escape(self.title(a))}</th>{''.join(cells)}</tr>")
         flags = [f"<li class='flag'>{escape(f.message)}</li>" for f in result.flags]
         flag_list = (f"<ul>{''.join(flags)}</ul>" if flags else
                      "<p>Every pair of sub-scales is distinct (corrected correlations below "
-                     "0.90).</p>")
+                     f"{BARELY_DISTINCT:.2f}).</p>")
+        caption = "Scale intercorrelations"
         return ("<section id='intercorrelations'><h2>Are the sub-scales distinct?</h2>"
                 "<p>Correlations between scale scores: below the diagonal as measured, on it "
                 "each scale's alpha, above it corrected for unreliability (psych::scoreItems). "
                 "A corrected correlation near 1 means two scales measure the same thing.</p>"
-                "<div class='scroll'><table><caption>Scale intercorrelations</caption><thead>"
-                f"<tr><th scope='col'></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
-                f"</table></div>{flag_list}</section>")
+                + _scroll(f"<table class='by-scale matrix'><caption>{caption}</caption><thead>"
+                          f"<tr><th scope='col'></th>{head}</tr></thead><tbody>{''.join(rows)}"
+                          "</tbody></table>", caption)
+                + flag_list + "</section>")
+
+    @staticmethod
+    def _correlation_cell(value: float, *, diagonal: bool, upper: bool) -> str:
+        """One cell, rounded so that it agrees with the flags read against the same cut."""
+        if not math.isfinite(value):
+            return "<td>&ndash;</td>"
+        if diagonal:
+            return f"<td>{num_against(value, (LOW_ALPHA,))}</td>"
+        if not upper:
+            return f"<td>{num(value)}</td>"
+        # "Barely distinct" from 0.90, "beyond the 1 that true scores cannot exceed" past 1.
+        digits = decimals_against(abs(value), (BARELY_DISTINCT,), above=(1.0 + 1e-9,))
+        cls = " class='flag'" if abs(value) >= BARELY_DISTINCT else ""
+        return f"<td{cls}>{value:.{digits}f}</td>"
 
     def footer(self) -> str:
         k = self.report.min_group_size

@@ -22,11 +22,13 @@ OWASP Foundation, "CSV Injection".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, overload
 
 import pandas as pd
+
+from mes.io.numbers import Kind, frame_for_csv
 
 __all__ = [
     "TRIGGERS",
@@ -167,25 +169,40 @@ def unescape_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @overload
-def write_csv(frame: pd.DataFrame, target: None = None) -> str: ...
+def write_csv(
+    frame: pd.DataFrame, target: None = None, *, kinds: Mapping[str, Kind] | None = None
+) -> str: ...
 
 
 @overload
-def write_csv(frame: pd.DataFrame, target: str | Path | IO[str]) -> None: ...
+def write_csv(
+    frame: pd.DataFrame, target: str | Path | IO[str], *, kinds: Mapping[str, Kind] | None = None
+) -> None: ...
 
 
-def write_csv(frame: pd.DataFrame, target: str | Path | IO[str] | None = None) -> str | None:
-    r"""Write ``frame`` (no index) as CSV that is safe to open in a spreadsheet.
+def write_csv(
+    frame: pd.DataFrame,
+    target: str | Path | IO[str] | None = None,
+    *,
+    kinds: Mapping[str, Kind] | None = None,
+) -> str | None:
+    r"""Write ``frame`` (no index) as CSV for people: safe to open in a spreadsheet, with
+    numbers rounded by kind.
 
-    Text cells and column names are escaped (:func:`escape_frame`); lines end in
-    CRLF (RFC 4180), so that a cell holding a carriage return is quoted and
-    cannot start a row of its own.
+    Numbers and booleans are written by the library's one rule for CSV
+    (:mod:`mes.io.numbers`: counts whole, percentages to 1 decimal, other
+    statistics to 3, ``true`` / ``false``); text cells and column names are
+    escaped (:func:`escape_frame`); lines end in CRLF (RFC 4180), so that a cell
+    holding a carriage return is quoted and cannot start a row of its own.
 
     Parameters
     ----------
     frame : pandas.DataFrame
     target : str, pathlib.Path or text file, optional
         Where to write; ``None`` returns the text.
+    kinds : mapping of column name -> {"count", "percent", "statistic"}, optional
+        The kind of a column whose name does not say it
+        (:func:`mes.io.numbers.column_kind` decides for the others).
 
     Returns
     -------
@@ -194,8 +211,10 @@ def write_csv(frame: pd.DataFrame, target: str | Path | IO[str] | None = None) -
 
     Examples
     --------
-    >>> text = write_csv(pd.DataFrame({"=site": ["@home", "\r=1+1"], "change": [-0.5, 1.0]}))
-    >>> text.split("\r\n")
-    ["'=site,change", "'@home,-0.5", '"\'\r=1+1",1.0', '']
+    >>> frame = pd.DataFrame({"=site": ["@home", "\r=1+1"], "change": [-0.5, 1.0],
+    ...                       "shown": [True, False]})
+    >>> write_csv(frame).split("\r\n")
+    ["'=site,change,shown", "'@home,-0.500,true", '"\'\r=1+1",1.000,false', '']
     """
-    return escape_frame(frame).to_csv(target, index=False, lineterminator="\r\n")
+    text = escape_frame(frame_for_csv(frame, kinds))
+    return text.to_csv(target, index=False, lineterminator="\r\n")

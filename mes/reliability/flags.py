@@ -15,7 +15,7 @@ import numpy as np
 
 from mes.reliability.report import Flag
 
-__all__ = ["LOW_ALPHA", "MIN_RESPONDENTS", "item_flags", "scale_flags"]
+__all__ = ["LOW_ALPHA", "MIN_RESPONDENTS", "degenerate_flags", "item_flags", "scale_flags"]
 
 LOW_ALPHA = 0.70
 """Alpha below this is flagged ``low_alpha``."""
@@ -86,7 +86,13 @@ def scale_flags(
             f"{MIN_RESPONDENTS} is not a stable estimate.{span}",
         ))
     if math.isfinite(alpha) and alpha < LOW_ALPHA:
-        shown = f"{alpha:.3f}" if round(alpha, 2) >= LOW_ALPHA else f"{alpha:.2f}"
+        # Two decimals, or as many more as it takes for the figure itself to be below the
+        # threshold (0.697, 0.6996; never "0.70, below the usual 0.70"): the HTML report's
+        # table rounds alpha by the same rule (mes.html.format.decimals_against).
+        digits = 2
+        while digits < 6 and float(f"{alpha:.{digits}f}") >= LOW_ALPHA:
+            digits += 1
+        shown = f"{alpha:.{digits}f}"
         flags.append(Flag(
             "low_alpha",
             f"Cronbach's alpha of '{scale}' is {shown}, below the usual {LOW_ALPHA:.2f}: "
@@ -143,4 +149,90 @@ def item_flags(
                 f"alpha {_fmt(float(reversed_alpha[j]))} instead of {_fmt(alpha)}.",
                 item=item,
             ))
+    return flags
+
+
+def degenerate_flags(
+    *,
+    scale: str,
+    items: Sequence[str],
+    pair_counts: np.ndarray,
+    smc: np.ndarray,
+    heywood: np.ndarray,
+    omega_converged: bool,
+) -> list[Flag]:
+    """Flags for data on which the coefficients are undefined or the models strained.
+
+    Parameters
+    ----------
+    scale : str
+        Scale id (named in messages).
+    items : sequence of str
+        Ids of the items analysed, in the order of the arrays.
+    pair_counts : ndarray of int, shape (k, k)
+        Respondents who answered both items of each pair.
+    smc : ndarray, shape (k,)
+        Squared multiple correlations (:func:`mes.reliability.alpha.smc`).
+    heywood : ndarray of bool, shape (k,)
+        Items held at a loading of 1 (:class:`mes.reliability.omega.OneFactorFit`).
+    omega_converged : bool
+        Whether the one-factor fit behind omega converged.
+
+    Returns
+    -------
+    list of Flag
+        ``no_shared_respondents`` (scale level, naming the first such pair),
+        ``redundant_item`` and ``heywood_case`` (item level),
+        ``omega_not_converged`` (scale level).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.flags import degenerate_flags
+    >>> counts = np.array([[5, 0, 4], [0, 6, 5], [4, 5, 9]])
+    >>> flags = degenerate_flags(scale="s", items=["a", "b", "c"], pair_counts=counts,
+    ...                          smc=np.full(3, np.nan), heywood=np.zeros(3, bool),
+    ...                          omega_converged=False)
+    >>> [f.code for f in flags]
+    ['no_shared_respondents']
+    """
+    flags: list[Flag] = []
+    k = len(items)
+    apart = [(i, j) for i in range(k) for j in range(i + 1, k) if pair_counts[i, j] < 2]
+    if apart:
+        i, j = apart[0]
+        more = f" (and {len(apart) - 1} more pair(s))" if len(apart) > 1 else ""
+        flags.append(Flag(
+            "no_shared_respondents",
+            f"Items '{items[i]}' and '{items[j]}' of scale '{scale}'{more} were answered "
+            f"together by {int(pair_counts[i, j])} respondent(s), fewer than the two a "
+            "correlation needs, so alpha and the other coefficients of the scale cannot be "
+            "computed. Analyse the scale once more respondents have answered all its items.",
+        ))
+        # Every coefficient is NaN: the model flags below would say nothing more.
+        return flags
+    for j, item in enumerate(items):
+        if math.isfinite(float(smc[j])) and smc[j] >= 1.0 - 1e-9:
+            flags.append(Flag(
+                "redundant_item",
+                f"Item '{item}' is fully predicted by the other items of scale '{scale}' "
+                "(for example, it is a copy of another item): it adds nothing they do not "
+                "already measure and makes alpha look higher than the items warrant.",
+                item=item,
+            ))
+    for item in (items[int(j)] for j in np.flatnonzero(heywood)):
+        flags.append(Flag(
+            "heywood_case",
+            f"In the one-factor model behind omega, item '{item}' of scale '{scale}' "
+            "would need a loading above 1 (a Heywood case: more than all of its variance "
+            "shared with the others). Its loading is held at 1; the model fits this scale "
+            "poorly, which usually means too few respondents or items that are near copies.",
+            item=item,
+        ))
+    if not omega_converged:
+        flags.append(Flag(
+            "omega_not_converged",
+            f"The one-factor model behind omega did not converge for scale '{scale}', so "
+            "omega is not given.",
+        ))
     return flags

@@ -8,15 +8,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
 from api_helpers import bearer
 from litestar.testing import TestClient
+from scipy import stats
 from sqlalchemy import func, select
 
+import mes
 from api.cli import _run_in_session
 from api.db.models import ApiKey, NormTable, ReportShare, Survey, SurveyResponse, Tenant
-from api.demo import DEMO_TENANT, WAVES, seed_demo, synthetic_responses
+from api.demo import DEMO_TENANT, SMALL_SPECIALTY, WAVES, seed_demo, synthetic_responses
 from api.settings import Settings
+from mes.groups.protection import TOO_FEW
+
+MES = mes.load_instrument("mes")
 
 
 async def _counts(session: Any) -> dict[str, int]:
@@ -62,6 +68,10 @@ def test_demo_is_idempotent_and_its_links_work(
     assert report.status_code == 200, report.text
     sites = {g["group"]["site"] for g in report.json()["groups"] if "site" in g["group"]}
     assert sites == {"North General", "City Hospital", "Riverside", "Hillview"}
+    specialties = client.get(f"/v1/surveys/{after}/report?by=specialty", headers=headers)
+    hidden = {g["group"]["specialty"]: g["suppressed_reason"]
+              for g in specialties.json()["groups"] if g["suppressed"]}
+    assert hidden[SMALL_SPECIALTY] == TOO_FEW  # the showcase shows a suppressed group
     change = client.get(f"/v1/surveys/{after}/compare/{before}?by=site", headers=headers).json()
     diff = {g["group"].get("site"): g["scales"]["index"]["difference"] for g in change["groups"]}
     assert diff["Hillview"] > 0.15 > diff["North General"] > diff["City Hospital"]
@@ -70,6 +80,45 @@ def test_demo_is_idempotent_and_its_links_work(
     assert page.status_code == 200
     for section in ("id='change'", "id='benchmarks'", "<svg"):
         assert section in page.text
+
+
+def _wave_frames(wave: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = synthetic_responses(wave, n)
+    answers = pd.DataFrame([r["answers"] for r in rows], columns=list(MES.item_ids))
+    return answers, pd.DataFrame([r["attributes"] for r in rows])
+
+
+@pytest.mark.parametrize(("wave", "n"), [(wave, n) for _, wave, n in WAVES])
+def test_the_demo_trust_looks_like_published_mes_data(wave: int, n: int) -> None:
+    """Sub-scale alphas of 0.70-0.90 and an index alpha of 0.85 or more (as published MES
+    data have), no low-alpha warning, about 2% missing, groups that really differ, and one
+    group too small to be shown."""
+    answers, attributes = _wave_frames(wave, n)
+    report = mes.reliability(MES, answers)
+    subscales = [s for s in MES.scale_ids if MES.scale(s).items]
+    assert len(subscales) == 6
+    for scale in subscales:
+        assert 0.70 <= report[scale].alpha <= 0.90, (scale, report[scale].alpha)
+    assert report["index"].alpha >= 0.85
+    assert [f.code for r in report.values() for f in r.flags if f.code == "low_alpha"] == []
+    assert 0.01 <= answers.isna().to_numpy().mean() <= 0.03
+    means = mes.score(MES, answers).to_frame()[list(MES.scale_ids)].mean()
+    assert means.max() - means.min() > 0.5  # relationships high, appraisal low: not centred
+
+    index = pd.Series(mes.score(MES, answers).scores["index"])
+    by_specialty = index.groupby(attributes["specialty"].to_numpy())
+    top, bottom = by_specialty.mean().idxmax(), by_specialty.mean().idxmin()
+    assert (top, bottom) == ("Paediatrics", "Emergency medicine")
+    result = stats.ttest_ind(by_specialty.get_group(top), by_specialty.get_group(bottom),
+                             equal_var=False, nan_policy="omit")
+    assert result.pvalue < 1e-6
+
+    summary = mes.summarise(MES, answers, attributes, by=["specialty"], min_group_size=10)
+    small = summary.group(specialty=SMALL_SPECIALTY)
+    assert small.suppressed
+    assert small.reason == TOO_FEW
+    assert sum(g.suppressed for g in summary) >= 2  # and one more, so that it cannot be
+    # worked out by subtraction from the overall
 
 
 def test_synthetic_responses_are_deterministic() -> None:

@@ -15,6 +15,8 @@ from api_helpers import bearer, create_survey, mes_rows
 from litestar.testing import TestClient
 
 import mes
+from mes.io.formula_escape import write_csv
+from mes.io.numbers import score_column_kinds
 
 MES = mes.load_instrument("mes")
 ITEMS = list(MES.item_ids)
@@ -137,12 +139,13 @@ def test_accept_header_selects_the_export_on_the_list_routes(
         assert [json.loads(line) for line in lines.splitlines()][:2] == items
 
 
-def test_scores_csv_matches_mes_score_at_full_precision(
+def test_scores_csv_is_the_file_mes_score_writes(
     client: TestClient[Any], admin: dict[str, str]
 ) -> None:
     survey = create_survey(client, admin)
     rows = mes_rows(40, seed=11, site="North")
     rows[3]["answers"] = {"mes01": 5}  # too few answers: every scale unscorable but one item
+    rows[5]["answers"].update(mes16=4, mes17=4, mes18=4, mes19=5, mes20=5)  # 4.4: 85%
     client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows}, headers=admin)
     response = client.get(f"/v1/surveys/{survey}/scores.csv", headers=admin)
     assert response.status_code == 200
@@ -153,10 +156,19 @@ def test_scores_csv_matches_mes_score_at_full_precision(
     # The columns of `mes score -o scores.csv`, and no attributes unless asked for.
     assert list(got.columns) == list(expected.columns)
     assert "site" not in response.text
+    # The very text `mes score -o scores.csv` writes: the one rounding rule of every CSV.
+    kinds = score_column_kinds(MES.scale_ids)
+    assert response.text == write_csv(expected, kinds=kinds)
     for column in expected.columns[1:]:
-        np.testing.assert_array_equal(got[column].to_numpy(float), expected[column].to_numpy(float))
+        tolerance = {"statistic": 0.0005, "percent": 0.05, "count": 0}[kinds[column]]
+        np.testing.assert_allclose(got[column].to_numpy(float),
+                                   expected[column].to_numpy(float), rtol=0, atol=tolerance)
     line = response.text.splitlines()[4]  # rows[3]
     assert line.startswith(f"{rows[3]['respondent']},,,1,,,0,")  # unscorable: empty cells
+    line = next(x for x in response.text.splitlines() if x.startswith(rows[5]["respondent"]))
+    cells = dict(zip(got.columns, line.split(","), strict=True))
+    assert (cells["participation_in_decision_making"],
+            cells["participation_in_decision_making_pct"]) == ("4.400", "85.0")
 
 
 def test_score_attributes_only_when_asked_for(

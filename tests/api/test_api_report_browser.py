@@ -2,8 +2,9 @@
 chromium, headless, driven by Playwright.
 
 Data go in through the API; the page must render its charts under the service's strict
-Content-Security-Policy without a console error. The screenshot is kept in
-test-artifacts/api-shared-report.png for a person to look at.
+Content-Security-Policy without a console error, on a desk screen and on a 390 px phone
+without the page getting wider than the screen. The screenshots are kept in
+test-artifacts/api-shared-report.png and api-shared-report-390.png for a person to look at.
 """
 
 from __future__ import annotations
@@ -86,13 +87,21 @@ def test_shared_report_renders_in_chromium(live_server: str, make_key: Any) -> N
             )
             assert drawn >= 4 + 6 + 4
             assert page.locator("#change svg").count() == 1
-            assert page.locator("#benchmarks td[class^='band-']").count() >= 1
+            # The benchmarks are a heatmap: a coloured cell, with its band in words, per group
+            # and scale.
+            assert page.locator("#benchmarks table.heatmap td.band").count() >= 4
+            assert page.locator("#benchmarks table.heatmap td.band .b").first.inner_text() in (
+                "lowest", "low", "medium", "high", "highest")
+            assert page.locator("#aggregation").count() == 1
             assert page.get_by_text("fewer than 10 responses").count() >= 1
             assert page.get_by_text("Tiny unit").count() >= 1
             ARTIFACTS.mkdir(exist_ok=True)
             shot = Path(ARTIFACTS / "api-shared-report.png")
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(ARTIFACTS / "api-shared-report-390.png"), full_page=True)
         finally:
             browser.close()
     assert problems == []

@@ -86,3 +86,38 @@ def test_html_responses_carry_security_headers(
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["x-frame-options"] == "DENY"
         assert "<script" not in response.text.lower()
+
+
+def test_html_report_and_its_share_link_show_the_aggregation_check(
+    client: TestClient[Any], admin: dict[str, str]
+) -> None:
+    survey = _survey(client, admin, {"Surgery": 30, "Medicine": 25, "Paediatrics": 20,
+                                     "Radiology": 4}, 6)
+    body = client.get(f"/v1/surveys/{survey}/report?by=specialty", headers=admin).json()
+    shown = [g["group"]["specialty"] for g in body["groups"]
+             if g["group"] and not g["suppressed"]]
+    hidden = [g["group"]["specialty"] for g in body["groups"]
+              if g["group"] and g["suppressed"]]
+    assert "Radiology" in hidden
+    index = body["aggregation"]["specialty"]["index"]
+    assert index["n_groups"] == len(shown)  # over the specialties shown only
+    share = client.post(f"/v1/surveys/{survey}/report/shares", json={"by": "specialty"},
+                        headers=admin)
+    assert share.status_code == 201, share.text
+    pages = [client.get(f"/v1/surveys/{survey}/report.html?by=specialty", headers=admin).text,
+             client.get(share.json()["url"].split("testserver.local")[-1]).text]
+    for page in pages:
+        match = re.search(r"<section id='aggregation'>.*?</section>", page, re.S)
+        assert match, "no aggregation section"
+        section = match.group(0)
+        assert "<h2>Can groups be compared?</h2>" in section
+        row = re.search(r"<tr><th scope='row'>Index of Medical Engagement</th>(.*?)</tr>",
+                        section)
+        assert row
+        assert row.group(1).startswith(f"<td>{len(shown)}</td>")
+        if index["icc2"] is not None:
+            assert f"{index['icc2']:.2f}" in row.group(1)
+        for name in hidden:
+            assert name not in section
+    plain = client.get(f"/v1/surveys/{survey}/report.html", headers=admin).text
+    assert "id='aggregation'" not in plain  # no breakdown, no groups to compare

@@ -463,7 +463,7 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         assert len(suppressed) == 1, rows  # one overall group, on every scale's row
         assert len(group_n) == 1, rows
         overall = {
-            "suppressed": suppressed == {"True"},
+            "suppressed": suppressed == {"true"},  # CSV booleans are true/false
             "n": int(float(group_n.pop())) if group_n != {""} else None,
         }
         threshold = int(query.get("min_group_size") or FLOOR)

@@ -22,9 +22,10 @@ def test_html_report_with_previous_wave_and_norms(tmp_path: Path) -> None:
     ])
     assert code == 0
     page = out.read_text()
-    for section in ("headline", "profile", "distribution", "benchmarks", "change",
-                    "reliability"):
+    for section in ("headline", "profile", "distribution", "aggregation", "benchmarks",
+                    "change", "reliability"):
         assert f"<section id='{section}'>" in page
+    assert "Can groups be compared?" in page  # the ICC check the CLI also prints
     # The overall change in the index is the difference of the two files' index means.
     inst = mes.load_instrument("mes")
     now = mes.score(inst, pd.read_csv(EXAMPLES / "mes_responses.csv")).scores["index"].mean()

@@ -29,6 +29,7 @@ def html_page(result: SurveyReport) -> str:
         change=result.change,
         benchmarks=result.benchmarks or (),
         intercorrelations=result.intercorrelations,
+        aggregation=result.report.aggregation,
     )
 
 

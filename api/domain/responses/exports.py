@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import SurveyResponse
 from api.domain.responses.schemas import ResponseOut
 from mes.io.formula_escape import escape_cell
+from mes.io.numbers import Kind, csv_text
 
 __all__ = [
     "CSV_EXPORT",
@@ -58,6 +59,7 @@ __all__ = [
     "csv_line",
     "download_headers",
     "export_format",
+    "number_cell",
     "responses_csv",
     "responses_jsonl",
     "safe_cell",
@@ -109,18 +111,39 @@ def download_headers(name: str) -> dict[str, str]:
 
 
 def safe_cell(value: Any) -> str:
-    """A value as CSV text: empty for None, full precision for floats, formulas escaped.
+    """A stored value as CSV text: empty for None, ``true`` / ``false`` for booleans (as
+    every CSV of the service writes them), floats exactly as stored, formulas escaped.
+
+    A stored answer or attribute is data, not a statistic: it is written as it is
+    (``repr``), so that the export re-imports unchanged. Statistics are written with
+    :func:`number_cell`.
 
     Examples
     --------
     >>> [safe_cell(v) for v in (None, 4, 0.1 + 0.2, True, "-1", "=1+1", "@SUM(A1)", "Surgery")]
-    ['', '4', '0.30000000000000004', 'True', '-1', "'=1+1", "'@SUM(A1)", 'Surgery']
+    ['', '4', '0.30000000000000004', 'true', '-1', "'=1+1", "'@SUM(A1)", 'Surgery']
     """
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return "" if value != value else repr(value)
     return escape_cell(str(value))
+
+
+def number_cell(value: float, kind: Kind) -> str:
+    """A statistic as CSV text, rounded by its kind as every CSV of the library and the
+    service rounds (:mod:`mes.io.numbers`); empty when NaN.
+
+    Examples
+    --------
+    >>> number_cell(85.00000000000001, "percent"), number_cell(3.0 + 1 / 3, "statistic")
+    ('85.0', '3.333')
+    >>> number_cell(float("nan"), "statistic"), number_cell(5.0, "count")
+    ('', '5')
+    """
+    return str(csv_text(value, kind))
 
 
 def csv_line(values: Iterable[Any]) -> str:

@@ -2,10 +2,11 @@
 
 CSV columns are those of ``mes score -o scores.csv``: ``respondent``, then for
 every scale (the instrument's scale order) ``<scale>``, ``<scale>_pct`` and
-``<scale>_answered``; an unscorable scale is an empty cell; floats at full
-precision. JSON Lines: one item of the JSON page per line. FHIR: a Bundle of
-Observations, one per respondent and scale (:func:`scores_fhir`), never with
-attributes.
+``<scale>_answered``; an unscorable scale is an empty cell. Numbers are rounded
+as every CSV of the library rounds them (:mod:`mes.io.numbers`): scores to 3
+decimals, percentages to 1, counts whole. JSON Lines: one item of the JSON page
+per line. FHIR: a Bundle of Observations, one per respondent and scale
+(:func:`scores_fhir`), never with attributes, values as in the JSON page.
 
 Access
 ------
@@ -38,6 +39,7 @@ from api.domain.responses.exports import (
     FHIR_EXPORT,
     ExportOperation,
     csv_line,
+    number_cell,
     safe_cell,
 )
 from api.domain.scores.services import ScoredSurvey, rows_of
@@ -83,9 +85,9 @@ async def scores_csv(scored: ScoredSurvey, include_attributes: bool) -> AsyncIte
             cells = [safe_cell(scored.respondents[i])]
             for j in range(len(scales)):
                 cells += [
-                    safe_cell(float(scores[i, j])),
-                    safe_cell(float(percent[i, j])),
-                    str(int(answered[i, j])),
+                    number_cell(float(scores[i, j]), "statistic"),
+                    number_cell(float(percent[i, j]), "percent"),
+                    number_cell(int(answered[i, j]), "count"),
                 ]
             attrs = scored.attributes[i]
             cells += [safe_cell(attrs.get(name)) for name in names]
