@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mes.item_names import probable_item
+
 __all__ = [
     "InstrumentError",
     "InstrumentProblem",
@@ -116,27 +118,24 @@ class InvalidResponsesError(MesError, ValueError):
         )
 
 
-def _close_matches(missing: Sequence[str], present: Sequence[str]) -> dict[str, str]:
-    """Each missing name -> the present name most like it (difflib ratio >= 0.75), once each."""
-    import difflib
-
+def _misspelt_items(missing: Sequence[str], present: Sequence[str]) -> dict[str, str]:
+    """Each missing item -> the present column that probably is it (first such column)."""
     found: dict[str, str] = {}
-    left = [str(p) for p in present]
-    for name in missing:
-        match = difflib.get_close_matches(name, left, n=1, cutoff=0.75)
-        if match:
-            found[name] = match[0]
-            left.remove(match[0])
+    for column in map(str, present):
+        item = probable_item(column, missing)
+        if item is not None and item not in found:
+            found[item] = column
     return found
 
 
 class ResponseColumnsError(MesError, ValueError):
-    """The responses lack item columns, or carry unknown ones with ``strict=True``.
+    """The responses lack item columns, or carry item-like ones with ``strict=True``.
 
     Attributes
     ----------
     missing, unknown : list of str
-        Item columns absent; columns that are neither items nor ``respondent``.
+        Item columns absent; columns that look like item ids but are not items
+        (see :func:`mes.item_names.item_like_columns`).
     suggestions : dict of str -> str
         A missing item -> the column present that is probably it, misspelled
         (``mes3`` for ``mes03``).
@@ -147,10 +146,11 @@ class ResponseColumnsError(MesError, ValueError):
         missing: Sequence[str] = (),
         unknown: Sequence[str] = (),
         others: Sequence[str] = (),
+        items: Sequence[str] = (),
     ) -> None:
         self.missing = list(missing)
         self.unknown = list(unknown)
-        self.suggestions = _close_matches(self.missing, others)
+        self.suggestions = _misspelt_items(self.missing, others)
         parts = []
         if self.missing:
             typos = "".join(
@@ -162,8 +162,11 @@ class ResponseColumnsError(MesError, ValueError):
                 f"instrument needs a column (leave its cells empty where unanswered){typos}"
             )
         if self.unknown:
+            meant = {c: probable_item(c, items) for c in self.unknown}
+            hints = "".join(f"; is {c!r} meant to be {i!r}?" for c, i in meant.items() if i)
             parts.append(
-                f"unknown column(s) {', '.join(map(repr, self.unknown))} with strict=True: remove "
-                "them or pass strict=False to ignore them"
+                f"column(s) {', '.join(map(repr, self.unknown))} look like item ids but are not "
+                f"items of the instrument{hints}: rename or remove them (columns that are not "
+                "item-like, such as 'site', are kept as attributes)"
             )
         super().__init__("responses: " + "; ".join(parts))

@@ -21,8 +21,15 @@ import pandas as pd
 
 from mes.errors import InvalidResponsesError, ResponseColumnsError, ResponseProblem
 from mes.instrument import Instrument
+from mes.item_names import item_like_columns
 
-__all__ = ["RESPONDENT_COLUMN", "ResponseMatrix", "keyed_answers", "response_matrix"]
+__all__ = [
+    "RESPONDENT_COLUMN",
+    "ResponseMatrix",
+    "attribute_frame",
+    "keyed_answers",
+    "response_matrix",
+]
 
 RESPONDENT_COLUMN = "respondent"
 """A column of this name carries respondent ids; it is never an item or an unknown column."""
@@ -69,8 +76,10 @@ def response_matrix(
         invalid cell. ``"missing"``: invalid cells become missing and are listed
         in ``ResponseMatrix.invalid``.
     strict : bool
-        Raise :class:`~mes.ResponseColumnsError` on columns that are neither
-        items nor ``respondent`` (otherwise they are ignored).
+        Raise :class:`~mes.ResponseColumnsError` on columns that look like item
+        ids but are not items of the instrument (:func:`mes.item_names.item_like_columns`:
+        ``mes3`` or ``MES31`` for the MES); other columns (attributes such as
+        ``site``) are ignored either way.
 
     Returns
     -------
@@ -180,10 +189,10 @@ def _columns(
         dup = sorted({c for c in names if names.count(c) > 1})
         raise ValueError(f"responses: duplicate column(s) {', '.join(map(repr, dup))}")
     missing = [i for i in items if i not in names]
-    unknown = [c for c in names if c not in items and c != RESPONDENT_COLUMN] if strict else []
+    others = [c for c in names if c not in items and c != RESPONDENT_COLUMN]
+    unknown = item_like_columns(items, others) if strict else []
     if missing or unknown:
-        others = [c for c in names if c not in items and c != RESPONDENT_COLUMN]
-        raise ResponseColumnsError(missing=missing, unknown=unknown, others=others)
+        raise ResponseColumnsError(missing=missing, unknown=unknown, others=others, items=items)
     position = {c: k for k, c in enumerate(names)}
     if RESPONDENT_COLUMN in position:
         index = pd.Index(frame.iloc[:, position[RESPONDENT_COLUMN]], name=RESPONDENT_COLUMN)
@@ -193,6 +202,50 @@ def _columns(
     if all(_is_numeric(dtype) for dtype in selected.dtypes):
         return selected.to_numpy(dtype=np.float64, na_value=np.nan), index
     return [selected.iloc[:, j] for j in range(len(items))], index
+
+
+def attribute_frame(instrument: Instrument, responses: Any) -> pd.DataFrame | None:
+    """The columns of ``responses`` that are neither items nor ``respondent``.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    responses : DataFrame, mapping, sequence of mappings or 2-D array
+        As for :func:`response_matrix`.
+
+    Returns
+    -------
+    DataFrame or None
+        Indexed like :attr:`ResponseMatrix.index` (by respondent where a
+        ``respondent`` column is given); None for an array, which has no names.
+
+    Examples
+    --------
+    >>> import mes
+    >>> from mes.responses import attribute_frame
+    >>> inst = mes.load_instrument("uwes9")
+    >>> rows = [{"respondent": "r1", "site": "North", **{f"uwes{i}": 3 for i in range(1, 10)}}]
+    >>> attribute_frame(inst, rows).to_dict("index")
+    {'r1': {'site': 'North'}}
+    """
+    if isinstance(responses, pd.DataFrame):
+        frame = responses
+    elif isinstance(responses, Mapping):
+        frame = _frame_from_mapping(responses)
+    elif (isinstance(responses, Sequence) and not isinstance(responses, (str, bytes))
+          and not _is_2d_list(responses) and all(isinstance(r, Mapping) for r in responses)):
+        frame = pd.DataFrame.from_records(list(responses))
+    else:
+        return None
+    items = set(instrument.item_ids)
+    names = [str(c) for c in frame.columns]
+    keep = [j for j, c in enumerate(names) if c not in items and c != RESPONDENT_COLUMN]
+    attributes = frame.iloc[:, keep].copy()
+    attributes.columns = [names[j] for j in keep]
+    if RESPONDENT_COLUMN in names:
+        attributes.index = pd.Index(frame.iloc[:, names.index(RESPONDENT_COLUMN)],
+                                    name=RESPONDENT_COLUMN)
+    return attributes
 
 
 def _is_numeric(dtype: Any) -> bool:

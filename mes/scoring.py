@@ -10,8 +10,7 @@ are ``rowMeans(keyed items, na.rm = TRUE)``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,34 +18,16 @@ import pandas as pd
 
 from mes.errors import ResponseProblem
 from mes.instrument import Instrument
-from mes.responses import BLOCK_ROWS, Errors, ResponseMatrix, keyed_answers, response_matrix
+from mes.responses import (
+    BLOCK_ROWS,
+    Errors,
+    ResponseMatrix,
+    attribute_frame,
+    keyed_answers,
+    response_matrix,
+)
 
 __all__ = ["ScoreTable", "impute_missing", "score", "score_matrix"]
-
-
-class _Columns(Mapping[str, np.ndarray]):
-    """Read-only mapping scale id -> column of a (respondents x scales) array."""
-
-    def __init__(self, scale_ids: tuple[str, ...], matrix: np.ndarray) -> None:
-        self._pos = {s: j for j, s in enumerate(scale_ids)}
-        self._matrix = matrix
-
-    def __getitem__(self, scale_id: str) -> np.ndarray:
-        try:
-            j = self._pos[scale_id]
-        except KeyError:
-            raise KeyError(
-                f"no scale {scale_id!r}; scales: {', '.join(self._pos)}"
-            ) from None
-        column = self._matrix[:, j]
-        column.flags.writeable = False
-        return column
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._pos)
-
-    def __len__(self) -> int:
-        return len(self._pos)
 
 
 @dataclass(frozen=True)
@@ -57,15 +38,28 @@ class ScoreTable:
     ----------
     instrument : Instrument
     index : pandas.Index
-        Respondent labels, in input order.
-    scores : mapping of scale id -> ndarray of float64
-        Scale score (mean of items, or prorated sum); NaN where not scorable.
-    percent : mapping of scale id -> ndarray of float64
-        ``(mean - min) / (max - min) * 100``.
-    answered : mapping of scale id -> ndarray of int64
-        Items of the scale the respondent answered (imputed answers not counted).
+        Respondent labels (the ``respondent`` column), in input order.
+    scores : DataFrame
+        One row per respondent (indexed by :attr:`index`), one column per scale
+        id: the scale score (mean of items, or prorated sum); NaN where not
+        scorable. ``table.scores["index"]`` is a Series indexed by respondent.
+    percent : DataFrame
+        ``(mean - min) / (max - min) * 100``, same shape.
+    answered : DataFrame
+        Items of each scale the respondent answered (imputed answers not counted).
+    attributes : DataFrame or None
+        The other columns of a DataFrame, mapping or records input (``site``,
+        ``grade``, ...), indexed by respondent; None for an array.
     invalid : tuple of ResponseProblem
         Invalid answers scored as missing (only with ``errors="missing"``).
+    score_matrix, percent_matrix, answered_matrix : ndarray
+        The same numbers as plain (respondents x scales) arrays, for numerical
+        code.
+
+    Notes
+    -----
+    The frames share memory with the arrays and are read-only: assigning to a
+    cell raises ``ValueError``; take ``.copy()`` to change them.
     """
 
     instrument: Instrument
@@ -74,6 +68,7 @@ class ScoreTable:
     percent_matrix: np.ndarray = field(repr=False)
     answered_matrix: np.ndarray = field(repr=False)
     invalid: tuple[ResponseProblem, ...] = ()
+    attributes: pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         """One line: the instrument, how many respondents and scales, invalid answers.
@@ -96,37 +91,70 @@ class ScoreTable:
         return self.instrument.scale_ids
 
     @property
-    def scores(self) -> Mapping[str, np.ndarray]:
-        return _Columns(self.scale_ids, self.score_matrix)
+    def scores(self) -> pd.DataFrame:
+        return self._frame(self.score_matrix)
 
     @property
-    def percent(self) -> Mapping[str, np.ndarray]:
-        return _Columns(self.scale_ids, self.percent_matrix)
+    def percent(self) -> pd.DataFrame:
+        return self._frame(self.percent_matrix)
 
     @property
-    def answered(self) -> Mapping[str, np.ndarray]:
-        return _Columns(self.scale_ids, self.answered_matrix)
+    def answered(self) -> pd.DataFrame:
+        return self._frame(self.answered_matrix)
+
+    def _frame(self, matrix: np.ndarray) -> pd.DataFrame:
+        view = matrix.view()
+        view.flags.writeable = False
+        return pd.DataFrame(view, index=self.index, columns=list(self.scale_ids), copy=False)
 
     def __len__(self) -> int:
         return int(self.score_matrix.shape[0])
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per respondent: ``<scale>``, ``<scale>_pct`` and ``<scale>_answered``.
+    def to_frame(self, *, attributes: bool = True) -> pd.DataFrame:
+        """One row per respondent: attributes, then ``<scale>``, ``_pct`` and ``_answered`` columns.
+
+        Parameters
+        ----------
+        attributes : bool, default True
+            Put the input's attribute columns first (when there are any).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by respondent.
+
+        Raises
+        ------
+        ValueError
+            If an attribute column has the name of a score column (pass
+            ``attributes=False``, or rename the attribute).
 
         Examples
         --------
         >>> import mes
         >>> inst = mes.load_instrument("uwes9")
-        >>> t = mes.score(inst, {f"uwes{i}": [6, 0] for i in range(1, 10)})
-        >>> t.to_frame()[["total", "total_pct"]].to_dict("list")
-        {'total': [6.0, 0.0], 'total_pct': [100.0, 0.0]}
+        >>> answers = {f"uwes{i}": [6, 0] for i in range(1, 10)}
+        >>> answers |= {"respondent": ["r1", "r2"], "site": ["North", "South"]}
+        >>> frame = mes.score(inst, answers).to_frame()
+        >>> frame[["site", "total", "total_pct"]].to_dict("index")
+        {'r1': {'site': 'North', 'total': 6.0, 'total_pct': 100.0}, \
+'r2': {'site': 'South', 'total': 0.0, 'total_pct': 0.0}}
         """
         data: dict[str, np.ndarray] = {}
         for j, scale_id in enumerate(self.scale_ids):
             data[scale_id] = self.score_matrix[:, j]
             data[f"{scale_id}_pct"] = self.percent_matrix[:, j]
             data[f"{scale_id}_answered"] = self.answered_matrix[:, j]
-        return pd.DataFrame(data, index=self.index)
+        scores = pd.DataFrame(data, index=self.index)
+        if not attributes or self.attributes is None or self.attributes.empty:
+            return scores
+        clash = [c for c in self.attributes.columns if c in data]
+        if clash:
+            raise ValueError(
+                f"attribute column(s) {', '.join(map(repr, clash))} have the name of a score "
+                "column: rename them, or call to_frame(attributes=False)"
+            )
+        return pd.concat([self.attributes, scores], axis=1)
 
 
 def impute_missing(keyed: np.ndarray, how: str) -> np.ndarray:
@@ -217,7 +245,9 @@ def score(
         unknown codes): raise :class:`mes.InvalidResponsesError` listing every
         one, or score them as missing and list them in ``ScoreTable.invalid``.
     strict : bool, default False
-        Reject columns that are neither items nor ``respondent``.
+        Reject columns that look like item ids but are not items of the
+        instrument (:func:`mes.responses.item_like_columns`); attribute columns
+        are ignored either way.
 
     Returns
     -------
@@ -254,13 +284,14 @@ def score(
     >>> inst = mes.load_instrument("mes")
     >>> answers = {f"mes{i:02d}": [5, 4, None] for i in range(1, 31)}
     >>> table = mes.score(inst, answers)
-    >>> table.scores["index"]
-    array([ 5.,  4., nan])
-    >>> table.percent["index"]
-    array([100.,  75.,  nan])
+    >>> table.scores["index"].tolist()
+    [5.0, 4.0, nan]
+    >>> table.percent["index"].tolist()
+    [100.0, 75.0, nan]
     """
-    return score_matrix(
+    table = score_matrix(
         instrument, response_matrix(instrument, responses, errors=errors, strict=strict))
+    return replace(table, attributes=attribute_frame(instrument, responses))
 
 
 def score_matrix(instrument: Instrument, matrix: ResponseMatrix) -> ScoreTable:
@@ -286,7 +317,11 @@ def score_matrix(instrument: Instrument, matrix: ResponseMatrix) -> ScoreTable:
     means[(answered < needed) | (present == 0)] = np.nan
 
     rs = instrument.response_scale
-    percent = (means - rs.min) * (100.0 / (rs.max - rs.min))
+    # From the sums, not the rounded mean: 17 points above the floor out of 20
+    # is 85.0 exactly, where (4.4 - 1) * 25 gives 85.00000000000001.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        percent = (sums - rs.min * present) * 100.0 / ((rs.max - rs.min) * present)
+    percent[np.isnan(means)] = np.nan
     if instrument.scoring.method == "sum":
         scores = means * instrument.membership.sum(axis=0)
     else:

@@ -109,12 +109,41 @@ def test_errors_missing_scores_invalid_cells_as_missing_and_counts_them() -> Non
     assert table.answered["ab"].tolist() == [1]
 
 
-def test_unknown_columns_are_ignored_unless_strict() -> None:
+def test_strict_refuses_item_like_columns_and_keeps_attributes() -> None:
     rows = [{"a": 1, "b": 1, "c": 1, "d": 1, "site": "North", "respondent": "r1"}]
     assert mes.score(make(), rows).index.tolist() == ["r1"]
-    with pytest.raises(mes.ResponseColumnsError, match="'site'") as info:
-        mes.score(make(), rows, strict=True)
-    assert info.value.unknown == ["site"]  # 'respondent' is never unknown
+    # Attribute columns every real file has are not what strict is about.
+    assert mes.score(make(), rows, strict=True).attributes["site"].tolist() == ["North"]
+    typo = [{**rows[0], "A": 2, "B": 3}]
+    with pytest.raises(mes.ResponseColumnsError, match="'A', 'B' look like item ids") as info:
+        mes.score(make(), typo, strict=True)
+    assert info.value.unknown == ["A", "B"]  # 'respondent' and 'site' are never item-like
+    assert "strict=False" not in str(info.value)
+    assert "'B' meant to be 'b'" in str(info.value)
+    assert mes.score(make(), typo).index.tolist() == ["r1"]
+
+
+def test_scores_are_frames_indexed_by_respondent_and_to_frame_keeps_attributes() -> None:
+    rows = [{"a": 1, "b": 2, "c": 3, "d": 4, "site": "North", "respondent": "r1"},
+            {"a": 5, "b": 5, "c": 1, "d": 1, "site": "South", "respondent": "r2"}]
+    table = mes.score(make(), rows)
+    assert table.scores["ab"].index.tolist() == ["r1", "r2"]
+    assert table.scores.loc["r2"].tolist() == table.score_matrix[1].tolist()
+    frame = table.to_frame()
+    assert frame.columns[0] == "site"
+    assert frame.loc["r1", "site"] == "North"
+    with pytest.raises(ValueError, match="read-only"):
+        table.scores.iloc[0, 0] = 99.0
+    assert "site" not in table.to_frame(attributes=False).columns
+
+
+def test_percent_is_exact_for_whole_answers() -> None:
+    # Mean 4.4 on 1-5 is 85 percent; (4.4 - 1) * 25 in floating point is 85.00000000000001.
+    inst = mes.load_instrument("mes")
+    pattern = [5, 5, 4, 4, 4]
+    table = mes.score(inst, {f"mes{i:02d}": [pattern[i % 5]] for i in range(1, 31)})
+    assert table.scores["index"].tolist() == [4.4]
+    assert table.percent["index"].tolist() == [85.0]
 
 
 def test_a_missing_item_column_is_an_error_naming_it() -> None:
@@ -189,8 +218,9 @@ def test_to_frame_has_score_percent_and_answered_per_scale() -> None:
     assert frame.loc[0, "all"] == 4.0
 
 
-def test_unknown_scale_lookup_names_the_scales() -> None:
-    with pytest.raises(KeyError, match="scales: ab, bcd, all"):
+def test_unknown_scale_lookup_is_a_key_error_naming_it() -> None:
+    # A pandas column lookup: the KeyError names the column asked for.
+    with pytest.raises(KeyError, match="abc"):
         mes.score(make(), ROWS).scores["abc"]
 
 
@@ -203,3 +233,13 @@ def test_empty_responses_give_empty_tables() -> None:
     table = mes.score(make(), pd.DataFrame({"a": [], "b": [], "c": [], "d": []}))
     assert len(table) == 0
     assert table.scores["all"].shape == (0,)
+
+
+def test_strict_names_item_like_typos_of_the_mes_and_what_they_probably_are() -> None:
+    inst = mes.load_instrument("mes")
+    answers = {f"mes{i:02d}": [3] for i in range(1, 31)}
+    answers |= {"mes31": [2], "MES3": [4], "grade": ["F1"], "site": ["North"]}
+    with pytest.raises(mes.ResponseColumnsError) as info:
+        mes.score(inst, answers, strict=True)
+    assert info.value.unknown == ["mes31", "MES3"]
+    assert "'MES3' meant to be 'mes03'" in str(info.value)

@@ -47,7 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--errors", choices=("raise", "missing"), default="raise",
                         help="invalid answers: fail (default) or score them as missing")
     parser.add_argument("--strict", action="store_true",
-                        help="reject columns that are neither items nor 'respondent'")
+                        help="reject columns that look like item ids but are not items of the "
+                        "instrument (e.g. 'mes3' or 'mes31' for the MES); other columns are "
+                        "attributes and are always allowed")
     parser.set_defaults(handler=_score)
 
 

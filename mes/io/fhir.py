@@ -244,8 +244,8 @@ def read_fhir(
     >>> frame = read_fhir(inst, qr)
     >>> frame.to_dict("records")[0]["respondent"], frame["uwes1"].tolist()
     ('r1', [4.0])
-    >>> mes.score(inst, frame).scores["total"]
-    array([4.])
+    >>> mes.score(inst, frame).scores["total"].tolist()
+    [4.0]
     """
     document = _parse(resource_or_bundle)
     problems: list[FhirProblem] = []

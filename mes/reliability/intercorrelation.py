@@ -298,7 +298,9 @@ def scale_intercorrelations(
         Invalid answers: raise :class:`mes.InvalidResponsesError`, or treat them
         as missing.
     strict : bool, default False
-        Reject columns that are neither items nor ``respondent``.
+        Reject columns that look like item ids but are not items of the
+        instrument (:func:`mes.responses.item_like_columns`); attribute columns
+        are ignored either way.
 
     Returns
     -------

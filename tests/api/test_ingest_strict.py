@@ -363,3 +363,35 @@ def test_health_is_answered_while_large_or_hostile_batches_are_read(
         assert max(waits, default=0.0) < 0.5, (
             f"{name}: /health waited {max(waits):.3f} s during a {outcome['took']:.3f} s upload"
         )
+
+
+@pytest.mark.parametrize("declared", [None, {"site": None}])
+def test_a_misnamed_item_column_is_one_problem_naming_the_item_it_probably_is(
+    client: Any, admin: dict[str, str], declared: dict[str, None] | None
+) -> None:
+    # 'mes3' typed for 'mes03' over 235 rows: one problem (not 235), naming both, whether
+    # or not the survey declares its attributes (stored as an attribute, its answers
+    # would be lost).
+    sid = create_survey(client, admin, **({"attributes": declared} if declared else {}))
+    header = HEADER.replace("mes03", "mes3")
+    body = header + "\n" + "\n".join(_csv_row(f"r{i}") for i in range(235)) + "\n"
+    answer = _post(client, sid, admin, body, "text/csv")
+    assert answer.status_code == 422, answer.text[:300]
+    errors = answer.json()["errors"]
+    assert [e["field"] for e in errors] == ["attributes.mes3"]
+    assert "is it 'mes03'?" in errors[0]["message"]
+    assert "found in 235 row(s)" in errors[0]["message"]
+    assert errors[0]["line"] == 2
+    assert _stored(client, sid, admin) == []
+
+
+def test_an_undeclared_attribute_is_named_once_with_its_row_count(
+    client: Any, admin: dict[str, str]
+) -> None:
+    sid = create_survey(client, admin, attributes={"site": None})
+    body = (HEADER + ",ward\n" + "\n".join(_csv_row(f"r{i}") + ",W1" for i in range(40))
+            + "\n")
+    errors = _post(client, sid, admin, body, "text/csv").json()["errors"]
+    assert [e["field"] for e in errors] == ["attributes.ward"]
+    assert "not declared by the survey; declared: site; found in 40 row(s)" in (
+        errors[0]["message"])

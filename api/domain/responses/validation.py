@@ -11,6 +11,7 @@ text path.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ import mes
 from api.domain.responses.parsing import Batch, listed
 from api.errors import FieldError
 from mes.instrument import EXACT_INTEGER_LIMIT
+from mes.item_names import item_like_columns, probable_item
 from mes.responses import response_matrix
 
 __all__ = ["CheckedBatch", "answer_matrix", "check_batch"]
@@ -91,9 +93,10 @@ def check_batch(
             )
         else:
             first_row[respondent] = i
+    problems.extend(_attribute_name_problems(instrument, batch.attributes, declared_attributes))
     if declared_attributes is not None:
         for i, attributes in enumerate(batch.attributes):
-            problems.extend(_attribute_problems(i, attributes, declared_attributes))
+            problems.extend(_attribute_value_problems(i, attributes, declared_attributes))
     answers = batch.answers
     try:
         checked = response_matrix(instrument, answers, errors="missing")
@@ -135,25 +138,53 @@ def _without_huge_numbers(
     return cleaned, problems
 
 
-def _attribute_problems(
+def _attribute_name_problems(
+    instrument: mes.Instrument,
+    rows: Sequence[Mapping[str, Any]],
+    declared: Mapping[str, list[str] | None] | None,
+) -> list[FieldError]:
+    """One problem per attribute name that cannot be stored, at the first row that has it.
+
+    A name that looks like an item id (``mes3`` for ``mes03``) is a misnamed item
+    column whatever the survey declares: stored as an attribute, its answers
+    would be lost. A name the survey does not declare is refused when it
+    declares any. Either is said once, with the number of rows, not once a row.
+    """
+    first: dict[str, int] = {}
+    count: Counter[str] = Counter()
+    for i, attributes in enumerate(rows):
+        for name in attributes:
+            first.setdefault(name, i)
+            count[name] += 1
+    names = list(first)
+    item_like = set(item_like_columns(instrument.item_ids, names))
+    problems = []
+    for name in names:
+        where = f"found in {count[name]} row(s)"
+        if name in item_like:
+            meant = probable_item(name, instrument.item_ids)
+            hint = f" (is it {meant!r}?)" if meant else ""
+            message = (f"{name!r} looks like an item id but is not an item of "
+                       f"{instrument.id!r}{hint}: name the column by its item id, or remove "
+                       f"it; {where}.")
+        elif declared is not None and name not in declared:
+            message = (f"attribute {name!r} is not declared by the survey; declared: "
+                       f"{listed(sorted(declared)) or 'none'}; {where}.")
+        else:
+            continue
+        problems.append(FieldError(row=first[name], field=f"attributes.{name}",
+                                   value=rows[first[name]][name], message=message))
+    return problems
+
+
+def _attribute_value_problems(
     row: int,
     attributes: Mapping[str, Any],
     declared: Mapping[str, list[str] | None],
 ) -> list[FieldError]:
     problems = []
     for name, value in attributes.items():
-        if name not in declared:
-            problems.append(
-                FieldError(
-                    row=row,
-                    field=f"attributes.{name}",
-                    value=value,
-                    message=f"attribute {name!r} is not declared by the survey; declared: "
-                    f"{listed(sorted(declared)) or 'none'}.",
-                )
-            )
-            continue
-        allowed = declared[name]
+        allowed = declared.get(name)
         if allowed is not None and value is not None and str(value) not in allowed:
             problems.append(
                 FieldError(
