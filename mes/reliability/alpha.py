@@ -15,6 +15,7 @@ import numpy as np
 from mes.distributions import f_quantile
 
 __all__ = [
+    "SINGULAR_CONDITION",
     "AlphaStats",
     "DroppedStats",
     "alpha_stats",
@@ -26,10 +27,36 @@ __all__ = [
 ]
 
 
+SINGULAR_CONDITION = 1e12
+"""A correlation matrix with a larger condition number is treated as singular."""
+
+_NEGLIGIBLE = 1e-12
+"""A variance this small relative to the items' own is rounding error: taken as 0."""
+
+
+def _ratio(num: np.ndarray | float, den: np.ndarray | float, scale: float) -> np.ndarray:
+    """``num / den``, NaN where ``|den|`` is negligible against ``scale``.
+
+    A scale total of perfectly opposed items has variance 0 in exact arithmetic
+    but some 1e-16 in floating point, and dividing by it gives figures such as
+    1e16 or -inf that depend on the order of the items. Such coefficients are
+    undefined, and say so as NaN.
+    """
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    return np.where(np.abs(den) <= _NEGLIGIBLE * scale, np.nan, out)
+
+
 def smc(R: np.ndarray) -> np.ndarray:
     """Squared multiple correlation of each item with all the others.
 
     .. math:: \\mathrm{smc}_i = 1 - 1 / (R^{-1})_{ii}
+              = r_{-i,i}^\\top R_{-i,-i}^{+}\\, r_{-i,i}
+
+    the :math:`R^2` of regressing item *i* on the other items (least squares on
+    the correlations).
 
     Parameters
     ----------
@@ -39,10 +66,21 @@ def smc(R: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, shape (k,)
-        Clipped to [0, 1]. When ``R`` is singular (e.g. two identical items) each
-        item is perfectly predicted by the others and every smc is 1, which is
-        what ``psych::smc`` reports for a non-invertible matrix. NaN if ``R``
-        holds NaN.
+        Clipped to [0, 1] (a pairwise correlation matrix need not be positive
+        semi-definite). NaN if ``R`` holds NaN.
+
+    Notes
+    -----
+    When ``R`` is well conditioned the inverse gives every smc at once. When it
+    is singular or nearly so (condition number above ``1e12``, e.g. two identical
+    items), the inverse is meaningless and each item is regressed on the others
+    by least squares instead (minimum-norm solution, singular values below
+    ``1e-12`` of the largest treated as zero). That stays exact: an item that
+    is a copy of another has smc 1, and the other items keep the smc their
+    answers give them, so Guttman's lambda 6 is the in-sample value.
+    ``psych::smc`` (2.2.9) instead smooths a singular matrix (``cor.smooth``)
+    and inverts the result, which can set the smc of both copies to 0 and
+    lower lambda 6.
 
     References
     ----------
@@ -55,16 +93,25 @@ def smc(R: np.ndarray) -> np.ndarray:
     >>> from mes.reliability.alpha import smc
     >>> smc(np.array([[1.0, 0.5], [0.5, 1.0]])).tolist()
     [0.25, 0.25]
+    >>> R = np.array([[1.0, 1.0, 0.3], [1.0, 1.0, 0.3], [0.3, 0.3, 1.0]])  # a copy
+    >>> smc(R).round(4).tolist()
+    [1.0, 1.0, 0.09]
     """
     k = R.shape[0]
     if k == 0 or not np.isfinite(R).all():
         return np.full(k, np.nan)
     if k == 1:
         return np.zeros(1)
-    if np.linalg.cond(R) > 1e12:
-        return np.ones(k)
-    inv_diag = np.diag(np.linalg.inv(R))
-    return np.clip(1.0 - 1.0 / inv_diag, 0.0, 1.0)
+    if np.linalg.cond(R) <= SINGULAR_CONDITION:
+        inv_diag = np.diag(np.linalg.inv(R))
+        return np.clip(1.0 - 1.0 / inv_diag, 0.0, 1.0)
+    out = np.empty(k)
+    for i in range(k):
+        others = np.arange(k) != i
+        r = R[others, i]
+        beta = np.linalg.lstsq(R[np.ix_(others, others)], r, rcond=1.0 / SINGULAR_CONDITION)[0]
+        out[i] = r @ beta
+    return np.clip(out, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -132,11 +179,12 @@ def alpha_stats(C: np.ndarray, R: np.ndarray) -> AlphaStats:
         return AlphaStats(nan, nan, nan, nan, nan, nan)
     vt = float(C.sum())
     sum_r = float(R.sum())
+    trace = float(np.trace(C))
     factor = k / (k - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = factor * (1.0 - float(np.trace(C)) / vt) if vt != 0 else nan
-        std_alpha = factor * (1.0 - k / sum_r) if sum_r != 0 else nan
-        g6 = 1.0 - (k - float(smc(R).sum())) / sum_r if sum_r != 0 else nan
+        alpha = factor * (1.0 - float(_ratio(trace, vt, trace)))
+        std_alpha = factor * (1.0 - float(_ratio(k, sum_r, k)))
+        g6 = 1.0 - float(_ratio(k - float(smc(R).sum()), sum_r, k))
         average_r = (sum_r - k) / (k * (k - 1))
         median_r = float(np.median(R[np.tril_indices(k, -1)]))
         signal_noise = k * average_r / (1.0 - average_r) if average_r != 1 else float("inf")
@@ -282,14 +330,17 @@ def dropped_stats(C: np.ndarray, R: np.ndarray) -> DroppedStats:
         diag = np.diag(C)
         vt = C.sum()
         rest = vt - 2 * col + diag
+        trace = float(np.trace(C))
+        # The rest of the scale without variance: no correlation with it.
+        rest = np.where(np.abs(rest) <= _NEGLIGIBLE * trace, np.nan, rest)
         r_drop = (col - diag) / np.sqrt(diag * rest)
         rcol = R.sum(axis=0)
         sum_r = R.sum()
-        std_r = rcol / np.sqrt(sum_r)
+        std_r = rcol / np.sqrt(sum_r) if sum_r > _NEGLIGIBLE * k else np.full(k, np.nan)
         if k > 2:
             kk = k - 1
-            alpha_drop = kk / (kk - 1) * (1 - (np.trace(C) - diag) / rest)
-            std_drop = kk / (kk - 1) * (1 - kk / (sum_r - 2 * rcol + 1))
+            alpha_drop = kk / (kk - 1) * (1 - (trace - diag) / rest)
+            std_drop = kk / (kk - 1) * (1 - _ratio(kk, sum_r - 2 * rcol + 1, k))
         else:
             alpha_drop = np.full(k, np.nan)
             std_drop = np.full(k, np.nan)
@@ -315,6 +366,6 @@ def reversed_alpha(C: np.ndarray) -> np.ndarray:
         return np.full(k, np.nan)
     col = C.sum(axis=0)
     diag = np.diag(C)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vt = C.sum() - 4 * (col - diag)
-        return k / (k - 1) * (1 - np.trace(C) / vt)
+    trace = float(np.trace(C))
+    vt = C.sum() - 4 * (col - diag)
+    return k / (k - 1) * (1 - _ratio(trace, vt, trace))

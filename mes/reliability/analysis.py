@@ -16,10 +16,11 @@ from mes.reliability.alpha import (
     duhachek_ase,
     feldt_ci,
     reversed_alpha,
+    smc,
 )
 from mes.reliability.covariance import ItemMoments, cov2cor, item_moments
-from mes.reliability.flags import item_flags, scale_flags
-from mes.reliability.omega import omega_total
+from mes.reliability.flags import degenerate_flags, item_flags, scale_flags
+from mes.reliability.omega import OneFactorFit, fit_one_factor, omega_from_loadings
 from mes.reliability.report import Flag, ItemReliability, ReliabilityReport, ScaleReliability
 from mes.responses import Errors, keyed_answers, response_matrix
 
@@ -64,7 +65,9 @@ def reliability(
         Invalid answers: raise :class:`mes.InvalidResponsesError`, or treat them
         as missing.
     strict : bool, default False
-        Reject columns that are neither items nor ``respondent``.
+        Reject columns that look like item ids but are not items of the
+        instrument (:func:`mes.responses.item_like_columns`); attribute columns
+        are ignored either way.
     correlations : {"cov2cor", "pairwise"}, default "cov2cor"
         Where the correlation matrix behind ``std_alpha``, ``g6``,
         ``average_r``, ``median_r``, ``signal_noise``, ``std_r``,
@@ -110,8 +113,9 @@ def reliability(
       rest), alpha and standardised alpha if dropped, response frequencies.
 
     The raw data are read once: one pairwise covariance matrix of all items
-    involved (three matrix products; one without missing answers) and the
-    scale totals in a few more products; every scale is then a slice of those.
+    involved (four products per block of rows, summed; one product without
+    missing answers) and the scale totals in a few more products; every scale
+    is then a slice of those.
     With ``listwise`` and missing answers, each scale's complete cases are
     analysed separately.
 
@@ -128,10 +132,17 @@ def reliability(
       and ``std_alpha_if_dropped`` are NaN and the scale is flagged
       ``alpha_if_dropped_undefined`` (psych prints the inter-item correlation
       there instead);
-    * items whose answers never overlap (pairwise) leave NaN covariances and
-      NaN coefficients;
-    * identical items: alpha is 1; :math:`R` is singular and every squared
-      multiple correlation is 1, so ``g6`` is 1.
+    * items that fewer than two respondents answered together (pairwise) leave
+      NaN covariances and NaN coefficients, and the scale is flagged
+      ``no_shared_respondents`` naming the pair;
+    * an item the others predict perfectly (e.g. a copy of another item): :math:`R`
+      is singular; each squared multiple correlation is then found by least
+      squares, so ``g6`` is the exact in-sample value (psych smooths the matrix
+      first and reports a lower one), and the item is flagged ``redundant_item``;
+    * a Heywood case in the one-factor model behind ``omega_total``: the loading
+      is held at 1 (the constrained least-squares optimum, where psych reports a
+      loading above 1) and the item is flagged ``heywood_case``; a fit that does
+      not converge gives NaN and ``omega_not_converged``.
 
     Response frequencies are of the keyed answers (a reverse-keyed item's
     "1" is the answer coded ``max``). The instrument's ``scoring.missing``
@@ -162,8 +173,8 @@ def reliability(
     >>> report = reliability(inst, answers)
     >>> round(report["vigour"].alpha, 4), report["vigour"].n, report["vigour"].k
     (0.984, 8, 3)
-    >>> report["vigour"].flag_codes()
-    ['too_few_respondents']
+    >>> report["vigour"].flag_codes()   # uwes1 and uwes5 are copies of each other
+    ['too_few_respondents', 'redundant_item', 'redundant_item']
     """
     require_instrument(instrument)
     if nan_policy not in NAN_POLICIES:
@@ -240,16 +251,37 @@ def selected_scales(instrument: Instrument, scales: str | Iterable[str] | None) 
     return list(dict.fromkeys(wanted))
 
 
+# Rows per block when counting answers: a block's comparisons stay in the CPU cache, and
+# a column total of 0/1 values (at most this many) is exact in float32.
+_COUNT_BLOCK_ROWS = 1024
+
+
 def _value_counts(values: np.ndarray, lo: int, hi: int, answered: np.ndarray) -> np.ndarray:
     """(k, hi - lo + 2) counts of each value per column; the last column counts missing.
 
     ``answered`` holds each column's count of answers (validated integers in
-    ``lo..hi``), so the top value is counted by subtraction: one pass fewer.
+    ``lo..hi``), so the top value is counted by subtraction: one comparison fewer.
+
+    In blocks of rows, each value's comparison :math:`[x_{ri} = v]` is written as
+    0.0/1.0 and summed over the block's rows by one vector-matrix product
+    :math:`\\mathbf 1^\\top E_v` (BLAS), which beats both ``count_nonzero`` along
+    axis 0 and a ``bincount`` of per-column codes (those need a code array built
+    first).
     """
     n, k = values.shape
-    counts = np.empty((k, hi - lo + 2), dtype=np.int64)
-    for i, v in enumerate(range(lo, hi)):
-        counts[:, i] = np.count_nonzero(values == v, axis=0)
+    levels = hi - lo
+    totals = np.zeros((levels, k))
+    b = max(min(_COUNT_BLOCK_ROWS, n), 1)
+    hits = np.empty((levels, b, k), dtype=np.float32)
+    ones = np.ones(b, dtype=np.float32)
+    for start in range(0, n, b):
+        block = values[start : start + b]
+        rows = block.shape[0]
+        for i in range(levels):
+            np.equal(block, lo + i, out=hits[i, :rows])
+        totals += ones[:rows] @ hits[:, :rows]
+    counts = np.empty((k, levels + 2), dtype=np.int64)
+    counts[:, :-2] = totals.T
     counts[:, -2] = answered - counts[:, :-2].sum(axis=1)
     counts[:, -1] = n - answered
     return counts
@@ -283,13 +315,15 @@ def _scale_report(
     if k >= 2:
         coef = alpha_stats(C, R)
         ase = duhachek_ase(C, n)
-        omega = omega_total(R)
+        factor = fit_one_factor(R)
+        omega = omega_from_loadings(factor.loadings) if factor.converged else float("nan")
         dropped = dropped_stats(C, R)
         flipped = reversed_alpha(C)
     else:
         nan = float("nan")
         coef = alpha_stats(np.empty((0, 0)), np.empty((0, 0)))
         ase, omega = nan, nan
+        factor = OneFactorFit(np.full(k, nan), np.zeros(k, dtype=bool), False)
         empty = np.full(k, nan)
         dropped = DroppedStats(empty, empty, empty, empty)
         flipped = empty
@@ -364,6 +398,15 @@ def _scale_report(
             "empty.",
         ))
     if k >= 2:
+        analysed_ids = [item_ids[j] for j in a_idx]
+        flags.extend(degenerate_flags(
+            scale=scale_id,
+            items=analysed_ids,
+            pair_counts=moments.counts[np.ix_(keep, keep)],
+            smc=smc(R),
+            heywood=factor.heywood,
+            omega_converged=factor.converged or not np.isfinite(R).all(),
+        ))
         flags.extend(item_flags(
             items=[item_ids[j] for j in a_idx],
             r_drop=dropped.r_drop,

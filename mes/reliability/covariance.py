@@ -18,6 +18,18 @@ import numpy as np
 
 __all__ = ["ItemMoments", "cov2cor", "item_moments", "pairwise_cov"]
 
+# float32 represents every whole number of magnitude up to 2**24 exactly.
+_FLOAT32_EXACT = 2**24
+
+# Rows per block of the pairwise pass: at most 2**24 / 128**2, so that sums of
+# products of answers that fit in int8 (|x| <= 128) stay within 2**24, exact in
+# float32. A block's working arrays (a few times rows x items x 8 bytes) then
+# also stay in the CPU's L2 cache between the elementwise steps and the matrix
+# products; and for a few dozen items OpenBLAS computes products this small in
+# the calling thread instead of handing each to its thread pool, hand-offs that
+# stall whenever other processes hold the other cores.
+_BLOCK_ROWS = _FLOAT32_EXACT // 128**2
+
 
 def pairwise_cov(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Covariance matrix with pairwise deletion of missing values.
@@ -38,9 +50,9 @@ def pairwise_cov(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    With :math:`M` the 0/1 answered mask and :math:`X_0` the (centred) answers
-    with missing cells set to 0, matrix products give every pair at once
-    (computed as one product of stacked matrices, see :func:`item_moments`):
+    With :math:`M` the 0/1 answered mask and :math:`X_0` the answers with
+    missing cells set to 0, matrix products give every pair at once (summed
+    over blocks of rows, see :func:`item_moments`):
 
     .. math::
 
@@ -53,9 +65,10 @@ def pairwise_cov(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         \\mathrm{cov}_{ij} = \\frac{P_{ij} - S_{ij} S_{ji} / n_{ij}}{n_{ij} - 1}
 
     which is the covariance over the respondents who answered both *i* and *j*,
-    each mean taken over those respondents (as ``pandas.DataFrame.cov``). Columns
-    are centred on their overall mean first (covariance is shift invariant) to
-    avoid cancellation. Without missing values this is one product.
+    each mean taken over those respondents (as ``pandas.DataFrame.cov``). The
+    sums are exact for whole-number answers; other answers are centred on their
+    column means first (covariance is shift invariant) to avoid cancellation.
+    Without missing values this is one product of the centred answers.
 
     Examples
     --------
@@ -114,8 +127,10 @@ class ItemMoments:
     scale_n : ndarray of int64, shape (s,)
         Respondents who answered at least one item of each scale.
     item_total_r : ndarray, shape (k, s)
-        Correlation of item *i* with scale total *s* over the respondents who
-        answered *i* (R's ``cor(total, x, use = "pairwise")``).
+        Correlation of item *i* of scale *s* with the scale total over the
+        respondents who answered *i* (R's ``cor(total, x, use = "pairwise")``);
+        NaN where *i* is not an item of *s* (with missing answers, some who
+        answered *i* need not have a total for *s*).
     """
 
     n_rows: int
@@ -143,14 +158,18 @@ def item_moments(values: np.ndarray, membership: np.ndarray) -> ItemMoments:
     -------
     ItemMoments
 
+    Raises
+    ------
+    ValueError
+        ``values`` is not 2-D, or ``membership`` is not (items, scales).
+
     Notes
     -----
     Without missing answers: one (n x k x k) matrix product (see
-    :func:`_complete_moments`). With missing answers: one product of
-    :math:`[X_0 | M | X_0^2]` (n x 3k) with :math:`[X_0 | M]` for the
-    covariances, pair counts and pairwise correlations, and two (n x 2k x 2s)
-    products for the scale totals and the item-total correlations. There is
-    no loop over respondents or scales.
+    :func:`_complete_moments`). With missing answers: one pass over the rows in
+    blocks (see :func:`_pairwise_moments`), accumulating the k x k products behind
+    the pairwise covariances and correlations and the products of the items with
+    the scale totals. There is no loop over respondents or scales.
 
     Examples
     --------
@@ -162,97 +181,224 @@ def item_moments(values: np.ndarray, membership: np.ndarray) -> ItemMoments:
     (2.5, 3)
     """
     x = np.asarray(values, dtype=np.float64)
-    n, k = x.shape
     member = np.asarray(membership, dtype=np.float64)
-    answered = ~np.isnan(x)
-    if answered.all():
+    if x.ndim != 2 or member.ndim != 2 or member.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"values must be (respondents, items) and membership (items, scales); got "
+            f"shapes {x.shape} and {member.shape}"
+        )
+    if not np.isnan(x).any():
         return _complete_moments(x, member)
-    counts_i = answered.sum(axis=0)
-    # Work in one (n, 3k) array [x0 | mask | x0^2]: x0 and mask are views into it.
-    z = np.empty((n, 3 * k))
-    x0 = z[:, :k]
-    mask = z[:, k : 2 * k]
-    np.copyto(x0, x)
-    np.copyto(x0, 0.0, where=~answered)
-    np.copyto(mask, answered)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts_i > 0, x0.sum(axis=0) / np.maximum(counts_i, 1), np.nan)
-    centre = np.where(np.isnan(means), 0.0, means)
-    x0 -= centre
-    x0 *= mask  # missing cells back to exactly 0 after centring
+    return _pairwise_moments(x, member)
 
-    # Covariances and correlations, each over the respondents who answered both items:
-    # one product of [x0 | mask | x0^2] with [x0 | mask] gives every block needed.
-    np.multiply(x0, x0, out=z[:, 2 * k :])
-    gram = z.T @ z[:, : 2 * k]
-    prod = gram[:k, :k]
-    sums = gram[:k, k : 2 * k]  # sums[i, j]: sum of centred x_i where i and j answered
-    pair_n = gram[k : 2 * k, k : 2 * k]
-    squares = gram[2 * k :, k : 2 * k]  # squares[i, j]: sum of x_i^2 where i, j answered
+
+def _pairwise_moments(x: np.ndarray, member: np.ndarray) -> ItemMoments:
+    """:func:`item_moments` with missing answers, in one pass over blocks of rows.
+
+    Notation (sums over respondents *r*): :math:`m_{ri}` = 1 if *r* answered
+    item *i*, else 0; :math:`x_{ri}` the answer less a constant :math:`c_i` (see
+    below), 0 where missing. The pass accumulates four k x k products,
+
+    .. math::
+
+        P_{ij} = \\sum_r x_{ri} x_{rj}, \\quad S_{ij} = \\sum_r x_{ri} m_{rj}, \\quad
+        N_{ij} = \\sum_r m_{ri} m_{rj}, \\quad Q_{ij} = \\sum_r x_{ri}^2 m_{rj},
+
+    from which, over the respondents who answered both *i* and *j* (each mean
+    over those respondents, as ``pandas.DataFrame.cov`` and ``.corr``):
+
+    .. math::
+
+        \\mathrm{cov}_{ij} = \\frac{P_{ij} - S_{ij} S_{ji} / N_{ij}}{N_{ij} - 1},
+        \\qquad
+        r_{ij} = \\frac{P_{ij} - S_{ij} S_{ji} / N_{ij}}
+        {\\sqrt{(Q_{ij} - S_{ij}^2 / N_{ij})\\,(Q_{ji} - S_{ji}^2 / N_{ji})}}.
+
+    Scale totals: each respondent's mean of the answered items of scale *s*,
+    :math:`t_{rs} = \\sum_i w_{is} (x_{ri} + c_i m_{ri}) / \\sum_i w_{is} m_{ri}`
+    (:math:`w` = ``member``; two (s x k x rows) products per block), less
+    :math:`\\tau_s`, a value near their mean (the mean of all answers to the
+    scale's items: in the first block for whole-number answers, else overall),
+    and 0 where the respondent answered none of the scale. Then
+    :math:`\\sum_r x_{ri} t_{rs}`, :math:`\\sum_r m_{ri} t_{rs}` and
+    :math:`\\sum_r m_{ri} t_{rs}^2` give the correlation of item *i* with the
+    total over the respondents who answered *i*, and the sums of
+    :math:`t` and :math:`t^2` the totals' mean and SD.
+
+    Exactness: if the first block's answers are whole numbers that fit in int8
+    (Likert answers do) and ``member`` is 0/1, :math:`c = 0`; then in every block
+    whose answers are such numbers, each product and partial sum is a whole
+    number of magnitude at most :math:`2^{24}` (see ``_BLOCK_ROWS``), so the
+    block's products are computed in float32 (twice the SIMD width of float64)
+    exactly, and summed over blocks in float64, still exactly. The formulas
+    above then round only in their last operations, with no cancellation
+    between large sums. Other answers are centred on their column means
+    (:math:`c`, one more pass) to avoid that cancellation, and their products
+    are computed in float64.
+    """
+    n, k = x.shape
+    s = member.shape[1]
+    b = min(_BLOCK_ROWS, n)
+    nan = np.empty((b, k), dtype=bool)
+    whole = np.empty((b, k), dtype=np.int8)
+    agree = np.empty((b, k), dtype=bool)
+    first = x[:b]
+    np.isnan(first, out=nan)
+    # float32 also needs 0/1 weights and row totals (up to k answers) within 2**24.
+    exact_weights = bool(np.isin(member, (0.0, 1.0)).all()) and k * 128 <= _FLOAT32_EXACT
+    # Casting NaN to int8 and dividing by zero counts are expected below (and handled).
     with np.errstate(invalid="ignore", divide="ignore"):
-        cross = prod - sums * sums.T / pair_n
-        cov = cross / (pair_n - 1)
-        ss = squares - sums * sums / pair_n  # (n_ij - 1) var of x_i over the pair
+        exact = exact_weights and _whole_block(first, nan, whole, agree)
+        if exact:
+            shift = np.zeros(k)
+            item_n = b - nan.sum(axis=0)
+            item_means = np.where(nan, 0.0, first).sum(axis=0) / item_n
+        else:
+            item_means, item_n = _column_means(x, b)
+            shift = np.where(item_n > 0, item_means, 0.0)
+    # Totals are taken less tau, near their mean, so that the sums of t and t**2 over
+    # the rows do not cancel.
+    tau = _scale_centres(item_means, item_n, member)
+    w64 = np.ascontiguousarray(member.T)  # (s, k): the row totals are w @ x.T
+    w32 = w64.astype(np.float32)
+    # With shifted answers, t = (w x' + w (c - tau) m') / count: the constants enter
+    # as differences near 0 rather than as large terms cancelled afterwards.
+    w_shift = w64 * (shift[None, :] - tau[:, None]) if shift.any() else None
+
+    # Block arrays, reused: x, m, x**2 in float64 and in float32.
+    z64 = np.empty((3, b, k))
+    z32 = np.empty((3, b, k), dtype=np.float32)
+    tt = np.empty((2 * s, b))  # t (s rows), then t**2 (s rows)
+    P, S, N, Q = (np.zeros((k, k)) for _ in range(4))
+    XT = np.zeros((s, k))  # sum_r t_rs x_ri
+    MT = np.zeros((2 * s, k))  # sum_r t_rs m_ri, then sum_r t_rs**2 m_ri
+    t_sums = np.zeros(2 * s)
+    scale_n = np.zeros(s, dtype=np.int64)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for start in range(0, n, b):
+            xb = x[start : start + b]
+            rows = xb.shape[0]
+            na, wb, ag, tb = nan[:rows], whole[:rows], agree[:rows], tt[:, :rows]
+            x64, m64, q64 = z64[:, :rows]
+            if start:
+                np.isnan(xb, out=na)
+            np.logical_not(na, out=m64)
+            if exact and _whole_block(xb, na, wb, ag):
+                np.multiply(wb, m64, out=x64)  # missing cells (garbage in wb) to 0
+                xz, mz, qz = z32[:, :rows]
+                np.copyto(xz, x64, casting="same_kind")
+                np.copyto(mz, m64, casting="same_kind")
+                w = w32
+            else:
+                np.subtract(xb, shift, out=x64)
+                np.copyto(x64, 0.0, where=na)
+                xz, mz, qz = x64, m64, q64
+                w = w64
+            np.multiply(xz, xz, out=qz)
+            P += xz.T @ xz
+            S += xz.T @ mz
+            N += mz.T @ mz
+            Q += qz.T @ mz
+
+            t, count = tb[:s], w @ mz.T
+            if w_shift is None:
+                np.divide(w @ xz.T, count, out=t, dtype=np.float64)
+                t -= tau[:, None]
+            else:
+                np.divide(w @ xz.T + w_shift @ m64.T, count, out=t)
+            has = count > 0
+            np.copyto(t, 0.0, where=~has)
+            np.multiply(t, t, out=tb[s:])
+            scale_n += has.sum(axis=1)
+            t_sums += tb.sum(axis=1)
+            XT += t @ x64
+            MT += tb @ m64
+
+    counts_i = np.diag(N).copy()
+    sum_x, sum_xx = np.diag(S), np.diag(Q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sum_x / counts_i + shift
+        cross = P - S * S.T / N
+        cov = cross / (N - 1)
+        ss = Q - S * S / N  # (n_ij - 1) var of x_i over the pair
         cor = cross / np.sqrt(ss * ss.T)
-    cov[pair_n < 2] = np.nan
-    cor[(pair_n < 2) | ~(ss * ss.T > 0)] = np.nan  # a constant item within the pair: undefined
-    cov = (cov + cov.T) / 2.0  # exact symmetry
+    means[counts_i == 0] = np.nan
+    cov[N < 2] = np.nan
+    cor[(N < 2) | ~(ss * ss.T > 0)] = np.nan  # a constant item within the pair: undefined
+    cov = (cov + cov.T) / 2.0  # exact symmetry (already exact for whole-number answers)
     cor = (cor + cor.T) / 2.0
     good = np.flatnonzero(np.diag(cov) > 0)
     cor[good, good] = 1.0
 
-    # Scale totals: mean of each respondent's answered items, from one product with
-    # [[m, 0], [centre * m, m]] (numerators and item counts).
-    s = member.shape[1]
-    if s:
-        weights = np.zeros((2 * k, 2 * s))
-        weights[:k, :s] = member
-        weights[k:, :s] = centre[:, None] * member
-        weights[k:, s:] = member
-        both = z[:, : 2 * k] @ weights
-        n_items = both[:, s:]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            totals = both[:, :s] / n_items
-        has_total = n_items > 0
-        scale_n = has_total.sum(axis=0).astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_mean = np.where(has_total, totals, 0.0).sum(axis=0) / scale_n
-        t0 = totals - t_mean
-        t0[~has_total] = 0.0
-        tt = np.empty((n, 2 * s))
-        tt[:, :s] = t0
-        np.multiply(t0, t0, out=tt[:, s:])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            total_sd = np.sqrt(tt[:, s:].sum(axis=0) / (scale_n - 1))
-        total_sd[scale_n < 2] = np.nan
-        # Item-total correlations over each item's answered rows.
-        xt = z[:, : 2 * k].T @ tt
-        sum_xt = xt[:k, :s]
-        sum_t, sum_tt = xt[k:, :s], xt[k:, s:]
-        sum_x = np.diag(sums)[:, None]
-        sum_xx = np.diag(squares)[:, None]
-        ni = counts_i[:, None].astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cxt = sum_xt - sum_x * sum_t / ni
-            vx = sum_xx - sum_x * sum_x / ni
-            vt = sum_tt - sum_t * sum_t / ni
-            item_total_r = cxt / np.sqrt(vx * vt)
-        item_total_r[(ni < 2).repeat(s, axis=1)] = np.nan
-    else:
-        t_mean = total_sd = np.empty(0)
-        scale_n = np.empty(0, dtype=np.int64)
-        item_total_r = np.empty((k, 0))
+    t_sum, tt_sum = t_sums[:s], t_sums[s:]
+    sum_t, sum_tt = MT[:s].T, MT[s:].T
+    ni = counts_i[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_mean = tau + t_sum / scale_n
+        total_sd = np.sqrt((tt_sum - t_sum * t_sum / scale_n) / (scale_n - 1))
+        cxt = XT.T - sum_x[:, None] * sum_t / ni
+        vx = sum_xx[:, None] - sum_x[:, None] ** 2 / ni
+        vt = sum_tt - sum_t * sum_t / ni
+        item_total_r = cxt / np.sqrt(vx * vt)
+    t_mean[scale_n == 0] = np.nan
+    total_sd[scale_n < 2] = np.nan
+    item_total_r[counts_i < 2, :] = np.nan
+    item_total_r[~(vx * vt > 0)] = np.nan  # an item (or total) constant where answered
+    item_total_r[member == 0] = np.nan
     return ItemMoments(
         n_rows=n,
         cov=cov,
         cor=cor,
-        counts=pair_n.astype(np.int64),
+        counts=N.astype(np.int64),
         means=means,
         total_mean=t_mean,
         total_sd=total_sd,
         scale_n=scale_n,
         item_total_r=item_total_r,
     )
+
+
+def _whole_block(xb: np.ndarray, nan: np.ndarray, whole: np.ndarray, agree: np.ndarray) -> bool:
+    """Whether every answer of a block (``nan`` marks the missing ones) is a whole
+    number that fits in int8; ``whole`` (int8) receives the answers, arbitrary where
+    missing, and ``agree`` is scratch space of the same shape.
+
+    A value survives the round trip through int8 only if it is such a number;
+    NaN and anything else come back unequal (NaN cells are then judged by
+    ``nan``). Casting them warns: call under ``np.errstate(invalid="ignore")``.
+    """
+    np.copyto(whole, xb, casting="unsafe")
+    np.equal(whole, xb, out=agree)
+    agree |= nan
+    return bool(agree.all())
+
+
+def _column_means(x: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of each column's non-missing values (NaN for a column with none) and their
+    count, in blocks of ``b`` rows so that no copy of ``x`` is made."""
+    total = np.zeros(x.shape[1])
+    count = np.zeros(x.shape[1], dtype=np.int64)
+    for start in range(0, x.shape[0], b):
+        xb = x[start : start + b]
+        answered = ~np.isnan(xb)
+        total += np.where(answered, xb, 0.0).sum(axis=0)
+        count += answered.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count, count
+
+
+def _scale_centres(item_means: np.ndarray, item_n: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """A value near the mean of each scale's totals: the mean of all the answers to its
+    items (each item's mean weighted by its count of answers, so that a rarely answered
+    item cannot pull it away), else of all answers to any item, else 0."""
+    answered = item_n > 0
+    n = np.where(answered, item_n, 0).astype(np.float64)
+    sums = np.where(answered, item_means, 0.0) * n  # each item's sum of answers
+    size = n @ member
+    overall = float(sums.sum() / n.sum()) if answered.any() else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(size > 0, (sums @ member) / size, overall)
 
 
 def _complete_moments(x: np.ndarray, member: np.ndarray) -> ItemMoments:
@@ -286,6 +432,7 @@ def _complete_moments(x: np.ndarray, member: np.ndarray) -> ItemMoments:
         item_total_r = cross / np.sqrt(np.diag(prod)[:, None] * t_ss[None, :])
     if n < 2:
         item_total_r[:] = np.nan
+    item_total_r[member == 0] = np.nan
     scale_n = np.where(size > 0, n, 0).astype(np.int64)
     return ItemMoments(
         n_rows=n,

@@ -2,25 +2,58 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from mes.reliability.alpha import smc
 
-__all__ = ["omega_total", "one_factor_loadings"]
+__all__ = ["OneFactorFit", "fit_one_factor", "omega_from_loadings", "omega_total",
+           "one_factor_loadings"]
+
+_TOLERANCE = 1e-15
+"""Relative tolerances of the least-squares fit: it stops on rounding error, not before."""
+
+_MAX_EVALUATIONS = 5000
 
 
-def one_factor_loadings(R: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-10) -> np.ndarray:
-    """Loadings of a single common factor fitted by minimum residual (unweighted least squares).
+@dataclass(frozen=True)
+class OneFactorFit:
+    """A one-factor model of a correlation matrix (see :func:`fit_one_factor`).
 
-    Iterated principal axes: starting from the squared multiple correlations as
-    communalities :math:`h^2`, repeat
-    :math:`\\lambda = \\sqrt{\\ell_1}\\, v_1` of :math:`R - \\mathrm{diag}(1 - h^2)`
-    (first eigenpair) and :math:`h^2 = \\lambda^2` until the communalities
-    change by less than ``tol``. The fixed point minimises the squared
-    off-diagonal residuals :math:`\\sum_{i \\ne j} (r_{ij} - \\lambda_i\\lambda_j)^2`,
-    the ``fm = "minres"`` criterion of ``psych::fa``. Communalities are capped
-    at 1 (a Heywood case is reported as a loading of 1). The sign is chosen so
-    that the loadings sum to a positive number.
+    Attributes
+    ----------
+    loadings : ndarray, shape (k,)
+        Standardised loadings, each in [-1, 1], summing to a positive number.
+    heywood : ndarray of bool, shape (k,)
+        Items whose loading the fit holds at the bound of 1 (a Heywood case:
+        the unconstrained fit would give a communality above 1).
+    converged : bool
+        Whether the fit met its tolerance; False when it stopped at the limit
+        of evaluations.
+    """
+
+    loadings: np.ndarray
+    heywood: np.ndarray
+    converged: bool
+
+
+def fit_one_factor(R: np.ndarray) -> OneFactorFit:
+    """Fit a single common factor by minimum residual (unweighted least squares).
+
+    The loadings :math:`\\lambda` minimise the squared off-diagonal residuals
+
+    .. math::
+
+        F(\\lambda) = \\sum_{i < j} (r_{ij} - \\lambda_i \\lambda_j)^2
+        \\quad \\text{subject to} \\quad -1 \\le \\lambda_i \\le 1,
+
+    the ``fm = "minres"`` criterion of ``psych::fa`` with the constraint that
+    no communality :math:`\\lambda_i^2` exceeds 1. The problem is solved as the
+    bound-constrained nonlinear least-squares problem it is (trust-region
+    reflective, :func:`scipy.optimize.least_squares`, analytic Jacobian)
+    whenever iterated principal axes, started from the squared multiple
+    correlations, does not settle inside the bounds.
 
     Parameters
     ----------
@@ -29,13 +62,202 @@ def one_factor_loadings(R: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-
 
     Returns
     -------
-    ndarray, shape (k,)
-        NaN if ``R`` holds NaN or ``k < 2``.
+    OneFactorFit
+        Loadings NaN (and ``converged`` False) if ``R`` holds NaN or ``k < 2``.
+
+    Notes
+    -----
+    Without a Heywood case the optimum is the fixed point of iterated
+    principal axes, which is what ``psych::fa`` reaches as well. In a Heywood
+    case, where the unconstrained optimum puts a loading above 1, the two
+    differ: psych (2.2.9) reports a loading above 1 (an impossible negative
+    unique variance) or, bounding the uniqueness at 0.005, a point that is not
+    the constrained optimum; capping principal axes at 1 is not the optimum
+    either. Here the loading is held at exactly 1 and the other loadings are
+    the best fit given it; :attr:`OneFactorFit.heywood` says which items.
+
+    With two items the model is not identified (one correlation, two
+    loadings); the equal loadings :math:`\\sqrt{|r_{12}|}` are returned.
 
     References
     ----------
     Harman HH, Jones WH (1966). Factor analysis by minimizing residuals
     (minres). Psychometrika 31, 351-368.
+    Branch MA, Coleman TF, Li Y (1999). A subspace, interior, and conjugate
+    gradient method for large-scale bound-constrained minimization problems.
+    SIAM Journal on Scientific Computing 21, 1-23.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.omega import fit_one_factor
+    >>> lam = np.array([0.8, 0.7, 0.6, 0.5])
+    >>> R = np.outer(lam, lam); np.fill_diagonal(R, 1.0)
+    >>> fit = fit_one_factor(R)
+    >>> fit.loadings.round(6).tolist(), bool(fit.heywood.any()), fit.converged
+    ([0.8, 0.7, 0.6, 0.5], False, True)
+    """
+    k = R.shape[0]
+    if k < 2 or not np.isfinite(R).all():
+        return OneFactorFit(np.full(k, np.nan), np.zeros(k, dtype=bool), False)
+    # With correlations of mixed signs the fit can have several local optima,
+    # and which one a search finds depends on where it starts, and so on the
+    # order of the items. Fitting in an order fixed by the correlations
+    # themselves makes the answer independent of how the items were listed.
+    order = _canonical_order(R)
+    fit = _fit_in_order(R[np.ix_(order, order)])
+    loadings = np.empty(k)
+    heywood = np.empty(k, dtype=bool)
+    loadings[order] = fit.loadings
+    heywood[order] = fit.heywood
+    return OneFactorFit(loadings, heywood, fit.converged)
+
+
+def _canonical_order(R: np.ndarray) -> np.ndarray:
+    """Items ordered by their sorted correlations (rounded), a key that ignores listing order."""
+    signature = np.sort(np.round(R, 12), axis=1)
+    return np.lexsort(signature.T[::-1])
+
+
+def _fit_in_order(R: np.ndarray) -> OneFactorFit:
+    """:func:`fit_one_factor` on ``R`` as given (see there)."""
+    k = R.shape[0]
+    start, settled = _principal_axes(R)
+    if k == 2:
+        return OneFactorFit(start, np.abs(start) >= 1.0, True)
+    rows, cols = np.triu_indices(k, 1)
+    target = R[rows, cols]
+    if settled:
+        # A fixed point of principal axes with every communality below 1 is a
+        # stationary point of F inside the bounds: the optimum needs no search,
+        # only the precision that the slowly converging iteration lacks.
+        loadings, heywood = _newton_polish(start, np.ones(k, dtype=bool), rows, cols, target)
+        return OneFactorFit(_positive_sum(loadings), heywood, True)
+    # Imported here: scipy.optimize costs more to import than all of mes.
+    from scipy.optimize import least_squares
+
+    pairs = np.arange(rows.size)
+
+    def residuals(lam: np.ndarray) -> np.ndarray:
+        return lam[rows] * lam[cols] - target
+
+    def jacobian(lam: np.ndarray) -> np.ndarray:
+        J = np.zeros((rows.size, k))
+        J[pairs, rows] = lam[cols]
+        J[pairs, cols] = lam[rows]
+        return J
+
+    # The start must lie strictly inside the bounds for the reflective method.
+    x0 = np.clip(start, -1.0 + 1e-6, 1.0 - 1e-6)
+    result = least_squares(residuals, x0, jac=jacobian, bounds=(-1.0, 1.0), method="trf",
+                           xtol=_TOLERANCE, ftol=_TOLERANCE, gtol=_TOLERANCE,
+                           max_nfev=_MAX_EVALUATIONS)
+    loadings = np.clip(result.x, -1.0, 1.0)
+    heywood = (result.active_mask != 0) | (np.abs(loadings) >= 1.0 - 1e-9)
+    loadings[heywood] = np.sign(loadings[heywood])
+    loadings, heywood = _newton_polish(loadings, ~heywood, rows, cols, target)
+    return OneFactorFit(_positive_sum(loadings), heywood, bool(result.status > 0))
+
+
+def _positive_sum(loadings: np.ndarray) -> np.ndarray:
+    """The factor's sign is arbitrary: choose the one with loadings summing above 0."""
+    return -loadings if loadings.sum() < 0 else loadings
+
+
+def _principal_axes(
+    R: np.ndarray, max_iter: int = 1000, tol: float = 1e-10
+) -> tuple[np.ndarray, bool]:
+    """Iterated principal axes with communalities capped at 1.
+
+    Returns the loadings and whether they settled (converged with every
+    communality below 1) without the cap.
+    """
+    h2 = smc(R)
+    loadings = np.sqrt(h2)
+    settled = False
+    for _ in range(max_iter):
+        reduced = R.copy()
+        np.fill_diagonal(reduced, h2)
+        values, vectors = np.linalg.eigh(reduced)
+        loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+        raw_h2 = loadings**2
+        new_h2 = np.minimum(raw_h2, 1.0)
+        if np.max(np.abs(new_h2 - h2)) < tol:
+            settled = bool(raw_h2.max() < 1.0)
+            break
+        h2 = new_h2
+    if loadings.sum() < 0:
+        loadings = -loadings
+    return np.clip(loadings, -1.0, 1.0), settled
+
+
+def _newton_polish(
+    lam: np.ndarray, free: np.ndarray, rows: np.ndarray, cols: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps on the free loadings, the bound ones held, to full precision.
+
+    Principal axes converges linearly and the trust-region search stops once
+    progress is small relative to the misfit; both leave differences near 1e-9
+    that depend on the order of the items. F is a quartic with an exact Hessian,
+    :math:`J^\\top J` plus the residual :math:`e_{ij}` at :math:`(i, j)`, so a
+    few Newton steps reach rounding error. The bounds are kept by an active set:
+    a loading that a step would carry past 1 is held at 1, and released again
+    if, once the others have settled, the fit would rather move it inwards. A
+    singular Hessian keeps the answer as it stands.
+
+    Returns the loadings and a mask of the loadings held at 1 because the fit
+    presses against the bound there (the Heywood cases); a loading that is 1
+    at an unconstrained optimum (two identical items) is not among them.
+    """
+    current = lam.copy()
+    free = free.copy()
+    for _ in range(50):
+        gradient, hessian = _gradient_hessian(current, rows, cols, target)
+        if free.any():
+            try:
+                step = np.linalg.solve(hessian[np.ix_(free, free)], gradient[free])
+            except np.linalg.LinAlgError:
+                break
+            proposed = current[free] - step
+            outside = np.abs(proposed) > 1.0
+            if outside.any():
+                held = np.flatnonzero(free)[outside]
+                current[held] = np.sign(proposed[outside])
+                free[held] = False
+                continue
+            current[free] = proposed
+            if np.abs(step).max() >= 1e-15:
+                continue
+        # Settled: release any held loading that the fit would move inwards.
+        inwards = ~free & (gradient * np.sign(current) > 0)
+        if not inwards.any():
+            break
+        free |= inwards
+    gradient, _ = _gradient_hessian(current, rows, cols, target)
+    pressing = ~free & (gradient * np.sign(current) < -1e-12)
+    return current, pressing
+
+
+def _gradient_hessian(
+    lam: np.ndarray, rows: np.ndarray, cols: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of F/2 = sum_{i<j} (lam_i lam_j - r_ij)^2 / 2.
+
+    With :math:`E = \\lambda\\lambda^\\top - R` off the diagonal (0 on it):
+    gradient :math:`E\\lambda`; Hessian :math:`\\lambda\\lambda^\\top + E` off the
+    diagonal and :math:`\\sum_{j \\ne i} \\lambda_j^2` on it.
+    """
+    k = lam.size
+    E = np.zeros((k, k))
+    E[rows, cols] = lam[rows] * lam[cols] - target
+    E += E.T
+    hessian = np.outer(lam, lam) + E
+    np.fill_diagonal(hessian, (lam**2).sum() - lam**2)
+    return E @ lam, hessian
+
+
+def one_factor_loadings(R: np.ndarray) -> np.ndarray:
+    """Loadings of :func:`fit_one_factor` (NaN if ``R`` holds NaN or ``k < 2``).
 
     Examples
     --------
@@ -46,27 +268,10 @@ def one_factor_loadings(R: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-
     >>> one_factor_loadings(R).round(6).tolist()
     [0.8, 0.7, 0.6, 0.5]
     """
-    k = R.shape[0]
-    if k < 2 or not np.isfinite(R).all():
-        return np.full(k, np.nan)
-    h2 = smc(R)
-    loadings = np.sqrt(h2)
-    for _ in range(max_iter):
-        reduced = R.copy()
-        np.fill_diagonal(reduced, h2)
-        values, vectors = np.linalg.eigh(reduced)
-        loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
-        new_h2 = np.minimum(loadings**2, 1.0)
-        if np.max(np.abs(new_h2 - h2)) < tol:
-            h2 = new_h2
-            break
-        h2 = new_h2
-    if loadings.sum() < 0:
-        loadings = -loadings
-    return np.clip(loadings, -1.0, 1.0)
+    return fit_one_factor(R).loadings
 
 
-def omega_total(R: np.ndarray) -> float:
+def omega_from_loadings(loadings: np.ndarray) -> float:
     """McDonald's omega total of a one-factor (congeneric) model on standardised items.
 
     .. math::
@@ -74,11 +279,43 @@ def omega_total(R: np.ndarray) -> float:
         \\omega_t = \\frac{(\\sum_i \\lambda_i)^2}
                          {(\\sum_i \\lambda_i)^2 + \\sum_i (1 - \\lambda_i^2)}
 
-    with :math:`\\lambda` from :func:`one_factor_loadings`. For a scale that is
+    Parameters
+    ----------
+    loadings : ndarray, shape (k,)
+        Standardised loadings (:func:`fit_one_factor`).
+
+    Returns
+    -------
+    float
+        NaN if any loading is NaN.
+
+    References
+    ----------
+    McDonald RP (1999). Test theory: a unified treatment. Erlbaum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.reliability.omega import omega_from_loadings
+    >>> round(omega_from_loadings(np.array([0.6, 0.6, 0.6, 0.6])), 4)
+    0.6923
+    """
+    lam = np.asarray(loadings, dtype=float)
+    if lam.size == 0 or not np.isfinite(lam).all():
+        return float("nan")
+    common = float(lam.sum()) ** 2
+    unique = float((1.0 - lam**2).sum())
+    total = common + unique
+    return common / total if total > 0 else float("nan")
+
+
+def omega_total(R: np.ndarray) -> float:
+    """McDonald's omega total of a one-factor model of the correlations ``R``.
+
+    :func:`omega_from_loadings` of :func:`fit_one_factor`. For a scale that is
     truly one-dimensional with equal loadings it equals standardised alpha; it
     exceeds alpha when loadings differ (Revelle & Condon, 2019). With two items
-    the one-factor model is not identified; the iteration settles on equal
-    loadings :math:`\\sqrt{r_{12}}`, so omega equals standardised alpha.
+    the one-factor model is not identified and omega equals standardised alpha.
 
     Parameters
     ----------
@@ -104,10 +341,4 @@ def omega_total(R: np.ndarray) -> float:
     >>> round(omega_total(R), 4)   # equal loadings 0.6: equals standardised alpha
     0.6923
     """
-    lam = one_factor_loadings(R)
-    if not np.isfinite(lam).all():
-        return float("nan")
-    common = float(lam.sum()) ** 2
-    unique = float((1.0 - lam**2).sum())
-    total = common + unique
-    return common / total if total > 0 else float("nan")
+    return omega_from_loadings(fit_one_factor(R).loadings)

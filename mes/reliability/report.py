@@ -51,7 +51,9 @@ class Flag:
     code : str
         Stable identifier for programs: ``low_alpha``, ``negative_r_drop``,
         ``zero_variance``, ``unanswered_item``, ``too_few_items``,
-        ``alpha_if_dropped_undefined``, ``too_few_respondents``.
+        ``alpha_if_dropped_undefined``, ``too_few_respondents``,
+        ``no_shared_respondents``, ``redundant_item``, ``heywood_case``,
+        ``omega_not_converged`` (see :mod:`mes.reliability.flags`).
     message : str
         What was found and what it means, for a deanery analyst.
     item : str or None
@@ -236,9 +238,10 @@ class ScaleReliability:
         >>> import mes
         >>> from mes.reliability import reliability
         >>> inst = mes.load_instrument("uwes9")
-        >>> answers = {f"uwes{i}": [1, 2, 3] for i in range(1, 10)}
+        >>> answers = {f"uwes{i}": [1, 2, 3, 3, 5] for i in range(1, 10)}
+        >>> answers["uwes2"] = [2, 2, 4, 3, 4]
         >>> reliability(inst, answers, scales="vigour")["vigour"].flag_codes()
-        ['too_few_respondents']
+        ['too_few_respondents', 'redundant_item', 'redundant_item']
         """
         return [f.code for f in self.flags]
 
