@@ -28,8 +28,9 @@ from api.domain.audit.middleware import AuditMiddleware
 from api.domain.benchmarks.controllers import NormTableController
 from api.domain.instruments.controllers import InstrumentController
 from api.domain.reports.controllers import ReportController
-from api.domain.responses.cache import answer_cache
+from api.domain.responses.cache import AnswerCache
 from api.domain.responses.controllers import ResponseController
+from api.domain.responses.storage import StoredAnswers
 from api.domain.scores.controllers import ScoreController
 from api.domain.shares.controllers import ShareController, SharedReportController
 from api.domain.surveys.controllers import SurveyController
@@ -178,9 +179,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{BEARER: []}],
     )
     rate_limiter = create_rate_limiter(settings)
-    answer_cache.configure(settings.answer_cache_mb)
+    # Each app its own: two apps in one process never serve each other's answers.
+    answer_cache: AnswerCache[StoredAnswers] = AnswerCache.of_megabytes(settings.answer_cache_mb)
     state = State(
         {
+            "answer_cache": answer_cache,
             "settings": settings,
             "settings_dialect": engine.dialect.name,
             "engine": engine,

@@ -14,8 +14,10 @@ from api.domain.benchmarks.services import BenchmarkService
 from api.domain.instruments.services import InstrumentService
 from api.domain.reports.releases import ReleaseService
 from api.domain.reports.services import ReportService
+from api.domain.responses.cache import AnswerCache
 from api.domain.responses.parsing import IngestLimits
 from api.domain.responses.services import ResponseService
+from api.domain.responses.storage import StoredAnswers
 from api.domain.scores.services import ScoringService
 from api.domain.surveys.services import SurveyService
 
@@ -41,12 +43,20 @@ async def provide_surveys(
     return SurveyService(db_session, principal.tenant_id)
 
 
+async def provide_answer_cache(request: Request[Any, Any, Any]) -> AnswerCache[StoredAnswers]:
+    """This app's cache of decoded survey answers (made by ``create_app``)."""
+    cache: AnswerCache[StoredAnswers] = request.app.state.answer_cache
+    return cache
+
+
 async def provide_responses(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
     principal: NamedDependency[Principal],
+    answer_cache: NamedDependency[AnswerCache[StoredAnswers]],
 ) -> ResponseService:
-    """Responses of the caller's surveys, with the configured ingest limits."""
+    """Responses of the caller's surveys, with the configured ingest limits and the
+    app's answer cache."""
     settings = request.app.state.settings
     return ResponseService(
         db_session,
@@ -57,6 +67,7 @@ async def provide_responses(
             max_value_chars=settings.max_value_chars,
         ),
         session_maker=request.app.state.session_maker,
+        answer_cache=answer_cache,
     )
 
 
@@ -97,6 +108,7 @@ async def provide_reports(
 
 DEPENDENCIES = {
     "principal": Provide(provide_principal),
+    "answer_cache": Provide(provide_answer_cache),
     "instrument_service": Provide(provide_instruments),
     "survey_service": Provide(provide_surveys),
     "response_service": Provide(provide_responses),

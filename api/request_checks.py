@@ -8,9 +8,9 @@ body means is the route's business (for batches,
 
 PostgreSQL cannot store U+0000 in text or JSON (asyncpg raises
 ``CharacterNotInRepertoireError``), so a title, respondent id, attribute or
-query value holding one used to end in a 500 there while SQLite stored it. The
-service refuses it on both databases, before anything is parsed or written,
-with a 422 that says where it was.
+query value holding one would fail there (a 500) while SQLite stored it. So that
+a request means the same on both databases, the service refuses it on both,
+before anything is parsed or written, with a 422 that says where it was.
 """
 
 from __future__ import annotations

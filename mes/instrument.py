@@ -4,7 +4,8 @@ An instrument is data, never code. :class:`Instrument`
 validates the shape of a definition; :func:`check_instrument` enforces the
 rules that span several fields (unique ids, references, cycles, ...), and
 reports every broken rule with its path inside the definition and the fix.
-Loading from files lives in :mod:`mes.loader`.
+Loading from files lives in :mod:`mes.loader`; the rules for instrument, scale and item
+ids live in :mod:`mes.identifiers`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mes.errors import InstrumentError, InstrumentProblem
+from mes.identifiers import InstrumentId, ItemId, ScaleId
 
 __all__ = [
     "Instrument",
@@ -28,10 +30,6 @@ __all__ = [
     "check_instrument",
     "instrument_from_mapping",
 ]
-
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
-ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,7 +87,7 @@ class Item(_Model):
 class Scale(_Model):
     """A leaf scale (``items``) or a composite scale (``scales``)."""
 
-    id: Identifier
+    id: ScaleId
     title: str | None = None
     items: list[str] | None = Field(default=None, description="Item ids of a leaf scale.")
     scales: list[str] | None = Field(default=None, description="Scale ids of a composite scale.")
@@ -119,7 +117,7 @@ class Instrument(_Model):
         json_schema_extra={"$id": "https://mes.invalid/instrument.schema.json"},
     )
 
-    id: Identifier
+    id: InstrumentId
     version: str = Field(min_length=1, max_length=32)
     title: str
     licence: str = Field(description="Licence terms, shown by `mes instruments show`.")

@@ -221,3 +221,28 @@ def test_min_answered_count_is_ceiling_without_float_noise() -> None:
     assert inst.min_answered_count("all") == 4  # ceil(0.7 * 5) = ceil(3.5)
     data["scales"][1]["min_answered"] = 1.0
     assert instrument_from_mapping(data).min_answered_count("s2") == 3
+
+
+def test_scale_ids_follow_the_item_id_rule() -> None:
+    # A psych scoring key ported as it is: the Big Five scales A, C, E, N, O.
+    items = [f"{s}{i}" for s in "ACENO" for i in (1, 2)]
+    data = {**base(), "items": [{"id": i} for i in items],
+            "scales": [{"id": s, "items": [f"{s}1", f"{s}2"]} for s in "ACENO"]}
+    inst = instrument_from_mapping(data)
+    assert inst.scale_ids == ("A", "C", "E", "N", "O")
+    table = mes.score(inst, {i: [1, 5] for i in items})
+    assert table.scores["N"].tolist() == [1.0, 5.0]
+    data["scales"][0]["id"] = "Agree.ableness-1_x"
+    assert instrument_from_mapping(data).scale_ids[0] == "Agree.ableness-1_x"
+
+
+@pytest.mark.parametrize(("where", "value", "path"), [
+    ("scales/0/id", "a b", "scales[0].id"), ("scales/0/id", "-a", "scales[0].id"),
+    ("scales/0/id", "s" * 65, "scales[0].id"), ("items/0/id", "a,b", "items[0].id"),
+    ("id", "Tiny", "id"), ("id", "tiny.v2", "id"),
+])
+def test_ids_outside_the_rules_of_mes_identifiers_are_refused(
+    tmp_path: Path, where: str, value: str, path: str
+) -> None:
+    message, problems = problems_of(tmp_path, _mutate(where, value))
+    assert path in {p.path for p in problems}, message

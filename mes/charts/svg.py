@@ -1,4 +1,5 @@
-"""Accessible, responsive SVG charts: horizontal bars with confidence intervals, histograms.
+"""Accessible, responsive SVG charts: horizontal bars with confidence intervals, histograms,
+and lines over waves.
 
 Reports run on NHS networks that are often offline, so charts are plain SVG
 strings with inline styles: no script, no font or stylesheet fetched from
@@ -19,22 +20,33 @@ Suppressed groups are drawn as a labelled gap ("fewer than N responses"),
 never as a bar.
 
 The pieces (:class:`LinearScale`, the root element, axis and legend builders)
-are shared, so that another kind of chart - a line chart of several waves, say -
-composes them the same way :func:`bar_chart` and :func:`histogram` do.
+are shared: :func:`line_chart` (a series of waves) composes them the same way
+:func:`bar_chart` and :func:`histogram` do. A value withheld from a line chart is
+left out (no point, the line breaks there) and its description says why.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from itertools import count
 
-from mes.charts.palette import BAND_COLOURS, NO_BAND, SERIES
+from mes.charts.palette import BAND_COLOURS, NO_BAND, OKABE_ITO, SERIES
 from mes.charts.ticks import Ticks, format_number, nice_ticks
 
-__all__ = ["BAND_COLOURS", "Bar", "LegendEntry", "LinearScale", "bar_chart", "histogram"]
+__all__ = [
+    "BAND_COLOURS",
+    "Bar",
+    "LegendEntry",
+    "LineSeries",
+    "LinearScale",
+    "bar_chart",
+    "histogram",
+    "line_chart",
+]
 
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif"
 _MUTED = "#555555"
@@ -70,12 +82,14 @@ class LegendEntry:
     """One key of a legend: a mark drawn in ``colour`` and what it means.
 
     ``mark`` is ``"box"`` (a bar or a cell), ``"whisker"`` (a confidence
-    interval) or ``"line"`` (a series of a line chart).
+    interval) or ``"line"`` (a series of a line chart, drawn with ``dash``, a
+    ``stroke-dasharray``).
     """
 
     label: str
     colour: str
     mark: str = "box"
+    dash: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,8 +155,10 @@ def _legend_mark(entry: LegendEntry, x: float, y: float) -> str:
                 f'M{x + 16:.1f},{y + 1:.1f}V{y + 11:.1f}" stroke="{entry.colour}" '
                 'stroke-width="1.5" fill="none"/>')
     if entry.mark == "line":
+        dash = f' stroke-dasharray="{entry.dash}"' if entry.dash else ""
         return (f'<path d="M{x:.1f},{y + 6:.1f}H{x + 16:.1f}" stroke="{entry.colour}" '
-                'stroke-width="2.5" fill="none"/>')
+                f'stroke-width="2.5" fill="none"{dash}/>'
+                f'<circle cx="{x + 8:.1f}" cy="{y + 6:.1f}" r="3.5" fill="{entry.colour}"/>')
     return (f'<rect x="{x + 2:.1f}" y="{y}" width="12" height="12" fill="{entry.colour}" '
             'stroke="#444444" stroke-width="0.75"/>')
 
@@ -546,3 +562,281 @@ def _axis_title(text: str, centre: float, bottom: float, size: float) -> str:
     """An axis title centred under the tick labels of an axis at ``bottom``."""
     return (f'<text class="axis-title" x="{centre:.1f}" y="{bottom + 2 * size + 9:.1f}" '
             f'text-anchor="middle" fill="{_MUTED}">{escape(text)}</text>')
+
+
+# ----- line charts: a value per category (wave) for each of several series -----------------
+
+_LINE_COLOURS = tuple(OKABE_ITO[name] for name in (
+    "blue", "vermillion", "bluish green", "reddish purple", "orange", "sky blue", "black"))
+"""Okabe-Ito colours for the series of a line chart, in turn (yellow is too light to read
+on white as a thin line)."""
+_DASHES = ("", "7 3", "2 3", "9 3 2 3")
+"""Dash patterns taken in turn with the colours, so that lines differ in greyscale too."""
+
+
+@dataclass(frozen=True)
+class LineSeries:
+    """One line of a line chart: a value per category, oldest first.
+
+    ``values[i]`` is None where the value is not shown (a group hidden in that wave):
+    no point is drawn there, the line breaks, and ``notes[i]`` (default "not shown")
+    says why in the chart's description. ``low`` and ``high`` give a confidence
+    interval per category (a whisker); ``colour`` and ``dash`` override the chart's
+    choice (a ``stroke-dasharray``, "" for solid).
+    """
+
+    label: str
+    values: tuple[float | None, ...]
+    low: tuple[float | None, ...] | None = None
+    high: tuple[float | None, ...] | None = None
+    notes: tuple[str | None, ...] | None = None
+    colour: str | None = None
+    dash: str | None = None
+
+    def shown(self, i: int) -> bool:
+        """Whether category ``i`` has a value to draw."""
+        value = self.values[i]
+        return value is not None and math.isfinite(value)
+
+    def interval(self, i: int) -> tuple[float, float] | None:
+        """The whisker of category ``i``, if it has one."""
+        if self.low is None or self.high is None or not self.shown(i):
+            return None
+        lo, hi = self.low[i], self.high[i]
+        if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        return lo, hi
+
+
+def line_chart(
+    series: Sequence[LineSeries],
+    categories: Sequence[str],
+    *,
+    title: str,
+    description: str | None = None,
+    limits: tuple[float, float] | None = None,
+    unit: str = "",
+    digits: int = 2,
+    width: int = 440,
+    plot_height: int = 190,
+    x_label: str = "",
+    y_label: str = "",
+    interval_label: str = "95% confidence interval",
+    font_size: float = 14,
+) -> str:
+    """Lines over ordered categories (waves), with CI whiskers and a legend, as responsive SVG.
+
+    Categories are evenly spaced along the x axis, labelled under it (on two staggered
+    rows when they do not fit on one); the y axis has round ticks covering every value
+    and whisker shown. Each series is one colour and dash pattern, named in the legend;
+    its whiskers are nudged sideways so that overlapping intervals stay apart. A value
+    that is None is left out: no point, the line breaks there, and the description says
+    why.
+
+    Parameters
+    ----------
+    series : sequence of LineSeries
+        Each with one value (or None) per category.
+    categories : sequence of str
+        The x axis labels, in order (wave labels, oldest first).
+    title : str
+        ``<title>`` of the chart.
+    description : str, optional
+        ``<desc>``; default: every series' values and intervals in words, and why a
+        value is missing.
+    limits : (float, float), optional
+        The range values can take (an answer scale, 1 to 5): the axis never goes beyond.
+    unit : str
+        Appended to values and tick labels.
+    digits : int
+        Decimals of the values in tooltips and the description.
+    width, plot_height : int
+        Width of the ``viewBox`` (drawn at the container's width, up to 1.1 times this)
+        and height of the plotting area in it.
+    x_label, y_label : str
+        Axis titles (what the categories are; what the values are).
+    interval_label : str
+        What a whisker shows, in the legend.
+    font_size : float
+        In ``viewBox`` units.
+
+    Returns
+    -------
+    str
+        ``<svg>`` markup; each series a ``<g class="series">`` holding its
+        ``path.line`` segments, ``path.whisker`` intervals and ``circle.point`` values;
+        the category labels in ``<g class="categories">``.
+
+    Raises
+    ------
+    ValueError
+        A series without one value per category, no category, or ``limits`` not
+        increasing.
+
+    Examples
+    --------
+    >>> svg = line_chart([LineSeries("overall", (3.4, 3.5, 3.7), (3.3, 3.4, 3.6),
+    ...                              (3.5, 3.6, 3.8)),
+    ...                   LineSeries("Surgery", (3.1, None, 3.6),
+    ...                              notes=(None, "fewer than 10 responses", None))],
+    ...                  ["2022", "2024", "2026"], title="Index by wave", limits=(1, 5))
+    >>> svg.count('class="point"'), svg.count('class="whisker"')
+    (5, 3)
+    >>> "Surgery: 2022 3.10; 2024 not shown (fewer than 10 responses)" in svg
+    True
+    """
+    m = len(categories)
+    if m == 0:
+        raise ValueError("categories: a line chart needs at least one category")
+    for s in series:
+        for name, values in (("values", s.values), ("low", s.low), ("high", s.high),
+                             ("notes", s.notes)):
+            if values is not None and len(values) != m:
+                raise ValueError(f"series {s.label!r}: {name} has {len(values)} entries for "
+                                 f"{m} categories")
+    if limits is not None and limits[1] <= limits[0]:
+        raise ValueError(f"limits must be increasing, got {limits}")
+    size = font_size
+    pad = 8.0
+    ticks = _line_ticks(series, limits)
+    tick_w = max(text_width(t, size) for t in ticks.labels(unit))
+    left, right = tick_w + 10, width - pad
+    gap = (right - left) / m
+    label_w = max(text_width(c, size) for c in categories)
+    rows = 1 if label_w <= gap - 6 or m == 1 else 2
+    room = gap - 6 if rows == 1 else 2 * gap - 6
+    # Series given no colour take the chart's colours in turn.
+    turns = itertools.accumulate((s.colour is None for s in series), initial=0)
+    styled = [_styled(s, j) for s, j in zip(series, turns, strict=False)]
+    entries = [LegendEntry(s.label, s.colour or SERIES, "line", s.dash or "") for s in styled]
+    if any(s.interval(i) is not None for s in series for i in range(m)):
+        entries.append(LegendEntry(interval_label, _INK, "whisker"))
+    legend_svg, legend_h = _legend(entries, x=pad, y=4, width=width - 2 * pad, size=size)
+    y_title = legend_h + 6 + size if y_label else legend_h
+    top = y_title + size * 0.6 + 6
+    bottom = top + plot_height
+    labels_h = rows * (size + 4)
+    height = bottom + labels_h + (size + 12 if x_label else 8)
+    parts = _svg_open(width, height, title,
+                      description or _line_summary(series, categories, unit, digits), size)
+    parts.append(legend_svg)
+    if y_label:
+        parts.append(f'<text class="axis-title" x="0" y="{y_title:.1f}" fill="{_MUTED}">'
+                     f'{escape(y_label)}</text>')
+    ys = LinearScale(ticks.lo, ticks.hi, bottom, top)
+    parts.append(_y_axis(ticks, ys, left=left, right=right, unit=unit, size=size))
+    parts.append(f'<line x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}" '
+                 'stroke="#888888"/>')
+    xs = [left + (i + 0.5) * gap for i in range(m)]
+    parts.append('<g class="categories">')
+    for i, (x, category) in enumerate(zip(xs, categories, strict=True)):
+        y = bottom + size + 3 + (i % rows) * (size + 4)
+        shown = _clip_label(category, room, size)
+        # A label cut short keeps the whole of it as a tooltip.
+        whole = f"<title>{escape(category)}</title>" if shown != category else ""
+        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="{_MUTED}">'
+                     f"{whole}{escape(shown)}</text>")
+    parts.append("</g>")
+    if x_label:
+        parts.append(f'<text class="axis-title" x="{(left + right) / 2:.1f}" '
+                     f'y="{bottom + labels_h + size + 4:.1f}" text-anchor="middle" '
+                     f'fill="{_MUTED}">{escape(x_label)}</text>')
+    nudge = min(5.0, gap * 0.3 / max(len(series) - 1, 1))
+    for j, s in enumerate(styled):
+        offset = (j - (len(series) - 1) / 2) * nudge
+        parts.append(_line_series(s, [x + offset for x in xs], ys, categories, unit=unit,
+                                  digits=digits))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _styled(series: LineSeries, j: int) -> LineSeries:
+    """The series with its colour and dash pattern: the chart's ``j``-th where unset."""
+    colour = series.colour or _LINE_COLOURS[j % len(_LINE_COLOURS)]
+    dash = series.dash if series.dash is not None else _DASHES[
+        (j // len(_LINE_COLOURS) + j) % len(_DASHES)]
+    return LineSeries(series.label, series.values, series.low, series.high, series.notes,
+                      colour, dash)
+
+
+def _line_ticks(series: Sequence[LineSeries], limits: tuple[float, float] | None) -> Ticks:
+    """Round ticks covering every shown value and whisker, within ``limits``."""
+    seen = [v for s in series for i in range(len(s.values)) if s.shown(i)
+            for v in (s.values[i], *(s.interval(i) or ())) if v is not None]
+    if not seen:
+        lo, hi = limits if limits is not None else (0.0, 1.0)
+    else:
+        lo, hi = min(seen), max(seen)
+        margin = max((hi - lo) * 0.08, 0.05 * max(abs(lo), abs(hi), 1.0))
+        lo, hi = lo - margin, hi + margin
+    if limits is not None:
+        lo, hi = max(lo, limits[0]), min(hi, limits[1])
+        if hi <= lo:
+            lo, hi = limits
+    return nice_ticks(float(lo), float(hi), max_intervals=5)
+
+
+def _line_series(series: LineSeries, xs: Sequence[float], ys: LinearScale,
+                 categories: Sequence[str], *, unit: str, digits: int) -> str:
+    """One series: its line (broken where a value is missing), whiskers and points."""
+    colour = series.colour or SERIES
+    dash = f' stroke-dasharray="{series.dash}"' if series.dash else ""
+    parts = ['<g class="series">']
+    run: list[str] = []
+    segments = []
+    for i, x in enumerate(xs):
+        if series.shown(i):
+            run.append(f"{x:.1f},{ys(float(series.values[i] or 0.0)):.1f}")
+            continue
+        if len(run) > 1:
+            segments.append(run)
+        run = []
+    if len(run) > 1:
+        segments.append(run)
+    for points in segments:
+        parts.append(f'<path class="line" d="M{" L".join(points)}" stroke="{colour}" '
+                     f'stroke-width="2.5" fill="none"{dash}/>')
+    for i, x in enumerate(xs):
+        interval = series.interval(i)
+        if interval is None:
+            continue
+        lo, hi = ys(interval[0]), ys(interval[1])
+        parts.append(f'<path class="whisker" d="M{x:.1f},{lo:.1f}V{hi:.1f}M{x - 4:.1f},'
+                     f'{lo:.1f}H{x + 4:.1f}M{x - 4:.1f},{hi:.1f}H{x + 4:.1f}" '
+                     f'stroke="{colour}" stroke-width="1.25" fill="none"/>')
+    for i, x in enumerate(xs):
+        if not series.shown(i):
+            continue
+        value = float(series.values[i] or 0.0)
+        parts.append(f'<circle class="point" cx="{x:.1f}" cy="{ys(value):.1f}" r="4.5" '
+                     f'fill="{colour}" stroke="#ffffff" stroke-width="1.25"><title>'
+                     f"{escape(series.label)}, {escape(categories[i])}: "
+                     f"{escape(_point_words(series, i, unit, digits))}</title></circle>")
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _point_words(series: LineSeries, i: int, unit: str, digits: int) -> str:
+    text = _fmt(float(series.values[i] or 0.0), digits) + unit
+    interval = series.interval(i)
+    if interval is not None:
+        text += (f" (95% confidence interval {_fmt(interval[0], digits)} to "
+                 f"{_fmt(interval[1], digits)})")
+    return text
+
+
+def _line_summary(series: Sequence[LineSeries], categories: Sequence[str], unit: str,
+                  digits: int) -> str:
+    """Every series in words, for the chart's ``<desc>``."""
+    said = []
+    for s in series:
+        values = []
+        for i, category in enumerate(categories):
+            if s.shown(i):
+                values.append(f"{category} {_point_words(s, i, unit, digits)}")
+            else:
+                note = (s.notes[i] if s.notes is not None else None) or "not shown"
+                values.append(f"{category} not shown ({note})" if note != "not shown"
+                              else f"{category} not shown")
+        said.append(f"{s.label}: " + "; ".join(values))
+    return ". ".join(said) or "no values"

@@ -1,5 +1,5 @@
 """``mes report FILE --instrument ID_OR_PATH --by a,b [--min-group-size N]
-[--json | -o OUT | --html OUT.html [--title TEXT]]``.
+[--previous EARLIER.csv ...] [--json | -o OUT | --html OUT.html [--title TEXT]]``.
 
 Prints a group report of a responses CSV: per group n, mean, 95% CI and percent
 favourable of each scale, with small groups suppressed. ``--json`` prints the
@@ -7,6 +7,13 @@ full report as JSON (what the API serves, full precision); ``-o OUT.csv`` writes
 it in long format (one row per group and scale, numbers rounded by kind as
 :mod:`mes.io.numbers` says), ``-o OUT.json`` as JSON; ``--html`` writes the page
 for people, titled ``--title`` or the instrument's title.
+
+``--previous`` adds the change since the previous wave. Given more than once (oldest
+first), it also adds the trend over those waves and FILE, the latest
+(:func:`mes.groups.trend_from_reports`: every wave protected on its own, as its own
+report would be): ``trend`` in the JSON, a "Trend over N waves" section in the HTML,
+and with ``-o OUT.csv`` a second file ``OUT-trend.csv`` (one row per group, scale and
+wave).
 """
 
 from __future__ import annotations
@@ -30,11 +37,12 @@ from mes.cli.common import (
 )
 from mes.errors import InvalidResponsesError
 from mes.groups.benchmarks import benchmark_report
-from mes.groups.change import compare_waves
+from mes.groups.change import compare_reports
 from mes.groups.norms import load_norm_table
 from mes.groups.plan import PlanError
 from mes.groups.report import GroupReport
 from mes.groups.summary import GroupingError, summarise
+from mes.groups.trends import Trend, trend_from_reports
 from mes.html import render_report_html
 from mes.io.numbers import clean_numbers
 from mes.loader import load_instrument
@@ -69,9 +77,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--norms", type=Path, metavar="FILE",
                         help="norm table (.csv or .yaml, see docs/norm-tables.md): add "
                         "percentile ranks and bands")
-    parser.add_argument("--previous", type=Path, metavar="CSV",
+    parser.add_argument("--previous", type=Path, metavar="CSV", action="append",
                         help="responses of the previous wave (same instrument and columns): "
-                        "add the change of every group with its Welch CI and Hedges' g")
+                        "add the change of every group with its Welch CI and Hedges' g; give "
+                        "it once per earlier wave, oldest first, for the trend over all the "
+                        "waves (JSON 'trend', HTML section, -o OUT.csv adds OUT-trend.csv)")
+    parser.add_argument("--wave-labels", metavar="A,B,C",
+                        help="labels of the waves of the trend, oldest first, FILE's last "
+                        "(default: the files' names)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the report as JSON")
     output.add_argument("--html", type=Path, metavar="OUT.html",
@@ -90,6 +103,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.output is not None:
         output_kind(args.output)  # before any work: an .xlsx name is refused at once
     _check_title(args)
+    labels = _wave_labels(args)
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     if args.min_group_size < 1:
         raise UsageError("--min-group-size must be at least 1")
@@ -122,21 +136,31 @@ def _report(args: argparse.Namespace) -> int:
             "comparison": norms.to_dict(),
             "results": [b.to_dict() for b in benchmarks],
         }
-    change = None
-    if args.previous is not None:
-        previous = read_csv_arg(args.previous, instrument)
-        try:
-            change = compare_waves(instrument, previous.frame, parsed.frame, by=by,
-                                   min_group_size=args.min_group_size, margins=args.margins,
-                                   errors=args.errors)
-        except InvalidResponsesError as exc:
-            raise InvalidFileError(with_line_numbers(exc, previous)) from None
+    change, trend = None, None
+    if args.previous:
+        # Each earlier wave protected as its own report of the same breakdown and plan.
+        reports = []
+        for path in args.previous:
+            previous = read_csv_arg(path, instrument)
+            try:
+                reports.append(summarise(instrument, previous.frame, by=by, plan=plan,
+                                         min_group_size=args.min_group_size,
+                                         margins=args.margins, errors=args.errors))
+            except InvalidResponsesError as exc:
+                raise InvalidFileError(with_line_numbers(exc, previous)) from None
+            except (GroupingError, PlanError) as exc:
+                raise UsageError(f"{path}: {exc}".replace("by=", "--by ")) from None
+        change = compare_reports(reports[-1], report)
         payload["change"] = change.to_dict()
+        if len(reports) > 1:
+            trend = trend_from_reports([*reports, report], labels)
+            payload["trend"] = trend.to_dict()
     if args.html is not None:
         page = render_report_html(
             instrument, report, title=args.title or instrument.title,
             reliability=reliability(instrument, parsed.frame, errors=args.errors),
-            change=change, benchmarks=benchmarks, aggregation=report.aggregation,
+            change=change, trend=trend, benchmarks=benchmarks,
+            aggregation=report.aggregation,
         )
         args.html.write_text(page, encoding="utf-8")
         print(f"written {args.html}")
@@ -144,12 +168,52 @@ def _report(args: argparse.Namespace) -> int:
         print(_json_text(payload))
     elif args.output is None:
         _print(report, args.file)
+        if trend is not None:
+            _print_trend(trend, report)
     elif output_kind(args.output) == ".json":
         Path(args.output).write_text(_json_text(payload) + "\n")
     else:
         write_csv_arg(report.to_frame(), args.output)
+        if trend is not None:
+            beside = _trend_path(args.output)
+            write_csv_arg(trend.to_frame(), str(beside))
+            print(f"written {beside}")
     return 0
 
+
+def _wave_labels(args: argparse.Namespace) -> list[str] | None:
+    """The trend's wave labels (oldest first, FILE last), checked before any work.
+
+    Default: the files' names without ``.csv``, or as given where two share a name.
+    """
+    previous = args.previous or []
+    if len(previous) > 1 and args.output == "-":
+        raise UsageError("-o - writes one table: the trend needs a file (-o OUT.csv writes "
+                         "OUT-trend.csv beside it), or use --json or --html")
+    if args.wave_labels is not None:
+        labels = [part.strip() for part in args.wave_labels.split(",")]
+        if len(previous) < 2:
+            raise UsageError("--wave-labels names the waves of a trend: give --previous once "
+                             "per earlier wave, oldest first")
+        if len(labels) != len(previous) + 1 or not all(labels):
+            raise UsageError(f"--wave-labels: give {len(previous) + 1} labels (each earlier "
+                             "wave, oldest first, then FILE), separated by commas")
+        if len(set(labels)) != len(labels):
+            raise UsageError("--wave-labels: each wave needs its own label")
+        return labels
+    if len(previous) < 2:
+        return None
+    files = [*previous, args.file]
+    if len({f.resolve() for f in files}) != len(files):
+        raise UsageError("--previous: each wave is a different file (one is given twice)")
+    stems = [f.stem for f in files]
+    return stems if len(set(stems)) == len(stems) else [str(f) for f in files]
+
+
+def _trend_path(output: str) -> Path:
+    """``OUT.csv`` -> ``OUT-trend.csv``, beside it."""
+    path = Path(output)
+    return path.with_name(f"{path.stem}-trend{path.suffix}")
 
 def _check_title(args: argparse.Namespace) -> None:
     """``--title`` names the HTML report, so it comes with ``--html`` and says something."""
@@ -195,3 +259,26 @@ def _print(report: GroupReport, path: Path) -> None:
         if r is not None:
             print(f"Aggregation check across {level} ({r.n_groups} groups shown): {r.reading}")
     print("All scales: add --json, or -o report.csv.")
+
+
+def _print_trend(trend: Trend, report: GroupReport) -> None:
+    """The overall mean of the report's lead scale in every wave, and each step's change."""
+    scale = report.distribution_scales[0] if report.distribution_scales else report.scales[0]
+    table = Table(title=f"Trend of {scale} (overall) over {len(trend.waves)} waves")
+    for column in ("wave", "n", "mean", "95% CI", "change (95% CI)", "Hedges' g"):
+        table.add_column(column, justify="left" if column == "wave" else "right")
+    cell = trend.groups[0][1][scale]
+    for i, point in enumerate(cell.points):
+        step = cell.steps[i - 1] if i else None
+        ci = (f"{_fmt(point.ci_low)} to {_fmt(point.ci_high)}" if point.ci_low is not None
+              else "-")
+        change = "-" if step is None or step.difference is None else (
+            f"{step.difference:+.2f}"
+            + (f" ({_fmt(step.ci_low)} to {_fmt(step.ci_high)})" if step.ci_low is not None
+               else ""))
+        g = "-" if step is None or step.hedges_g is None else f"{step.hedges_g:.2f}"
+        if not point.shown:
+            table.add_row(point.wave, "suppressed", "-", "-", change, g)
+            continue
+        table.add_row(point.wave, str(point.n), _fmt(point.mean), ci, change, g)
+    Console().print(table)

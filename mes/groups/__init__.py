@@ -12,6 +12,8 @@ The public functions:
   :class:`ComparisonSet`, :func:`load_norm_table` - norm-referenced benchmarks.
 - :func:`compare_waves`, :func:`compare_reports` - change between two survey waves
   (Welch CI, Hedges' g).
+- :func:`compare_series`, :func:`trend_from_reports` - a trend over several waves: each
+  wave's mean and each step's change, hidden wherever a wave's report hides the group.
 - :func:`icc` - ICC(1) and ICC(2) aggregation check (Bliese 2000).
 """
 
@@ -34,6 +36,7 @@ from mes.groups.protection import PROTECTS, TOO_FEW
 from mes.groups.report import GroupReport, GroupSummary, ScaleSummary, raise_threshold
 from mes.groups.summary import MISSING_LABEL, GroupingError, summarise, summarise_plan
 from mes.groups.suppression import suppress_small_groups
+from mes.groups.trends import Trend, TrendCell, WavePoint, compare_series, trend_from_reports
 
 __all__ = [
     "DEFAULT_BAND_LABELS",
@@ -53,11 +56,15 @@ __all__ = [
     "NormTableError",
     "PlanError",
     "ScaleSummary",
+    "Trend",
+    "TrendCell",
     "WaveComparison",
+    "WavePoint",
     "band",
     "benchmark",
     "benchmark_report",
     "compare_reports",
+    "compare_series",
     "compare_waves",
     "icc",
     "icc_from_summaries",
@@ -67,4 +74,5 @@ __all__ = [
     "summarise",
     "summarise_plan",
     "suppress_small_groups",
+    "trend_from_reports",
 ]

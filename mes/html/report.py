@@ -3,10 +3,10 @@
 A medical director reads a page, not JSON, on a phone as often as on paper.
 :func:`render_report_html` turns a :class:`~mes.groups.GroupReport` (already
 suppressed) and, optionally, the reliability report, a comparison with the
-previous wave, benchmarks and the aggregation check into one HTML document that
-works offline (no script, no external file), fits a 390 px phone without
-sideways scrolling of the page, prints to A4 from the browser, and puts a table
-with the same numbers behind every chart.
+previous wave, a trend over several waves, benchmarks and the aggregation check
+into one HTML document that works offline (no script, no external file), fits a
+390 px phone without sideways scrolling of the page, prints to A4 from the browser,
+and puts a table with the same numbers behind every chart.
 
 Every chart explains itself: its title names the scale, a legend or direct
 labels say what bars, whiskers and colours mean, and its axis has round ticks.
@@ -26,10 +26,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from mes.charts import Bar, LegendEntry, bar_chart, histogram
-from mes.charts.palette import DECREASE, INCREASE
-from mes.groups import Benchmark, GroupReport, GroupSummary, ICCResult, WaveComparison
+from mes.charts import Bar, LegendEntry, LineSeries, bar_chart, histogram, line_chart
+from mes.charts.palette import DECREASE, INCREASE, OKABE_ITO
+from mes.groups import (
+    Benchmark,
+    ChangeCell,
+    GroupReport,
+    GroupSummary,
+    ICCResult,
+    Trend,
+    TrendCell,
+    WaveComparison,
+    WavePoint,
+)
 from mes.groups.protection import TOO_FEW, suppression_note
+from mes.groups.trends import ABSENT
 from mes.html.format import decimals_against, num, num_against, ordinal
 from mes.html.heatmap import BenchmarkGrid
 from mes.html.icc import icc_note, icc_section
@@ -49,6 +60,7 @@ def render_report_html(
     title: str | None = None,
     reliability: Mapping[str, ScaleReliability] | None = None,
     change: WaveComparison | None = None,
+    trend: Trend | None = None,
     benchmarks: Sequence[Benchmark] = (),
     generated: datetime | None = None,
     intercorrelations: ScaleCorrelations | None = None,
@@ -69,6 +81,12 @@ def render_report_html(
         published (a survey below the threshold shows nothing about itself).
     change : WaveComparison, optional
         From :func:`mes.groups.compare_waves` (this wave against the previous).
+    trend : Trend, optional
+        From :func:`mes.groups.compare_series` (this wave last): a "Trend over N waves"
+        section with a line chart per scale (each wave's mean and 95% CI, a line per
+        group) and a table of each wave and each step's change, CI and Hedges' g. A
+        group a wave hides has no point in that wave, its line breaks there, and the
+        steps into and out of that wave show why instead of a change.
     benchmarks : sequence of Benchmark
         From :func:`mes.groups.benchmark_report`: a group x scale heatmap, and
         bands colour the bars. A benchmark of a group or cell the report hides
@@ -123,6 +141,8 @@ def render_report_html(
             body.append(page.grid.section())
         if change is not None:
             body.append(page.change(change))
+        if trend is not None:
+            body.append(page.trend(trend))
         if reliability:
             body.append(page.reliability(reliability))
         if intercorrelations is not None and len(intercorrelations.scales) > 1:
@@ -150,6 +170,11 @@ def _figure(svg: str, heading: str, explanation: str) -> str:
     """A chart under its caption: what it shows (naming the scale), then how to read it."""
     return (f"<figure><figcaption><strong>{escape(heading)}</strong>{escape(explanation)}"
             f"</figcaption>{svg}</figure>")
+
+
+def _and(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _quantile_name(key: str) -> str:
@@ -403,6 +428,127 @@ class _Page:
                           f"{self.lo} to {self.hi} answer scale) with its Welch 95% confidence "
                           "interval; a whisker that crosses 0 means no clear change.")
                 + _scroll(table, caption) + "</section>")
+
+    def trend(self, trend: Trend) -> str:
+        """A line chart and a table per scale: each wave's mean, each step's change."""
+        waves = len(trend.waves)
+        scales = [s for s in self.ordered_scales if s in trend.scales]
+        parts = [f"<section id='trend'><h2>Trend over {waves} waves</h2>",
+                 f"<p>Waves, oldest first: {escape(', '.join(trend.waves))}. Each wave shows "
+                 "what its own report shows: a group hidden in a wave (fewer than "
+                 f"{trend.min_group_size} responses, or hidden so that another group cannot "
+                 "be worked out) has no figure in that wave, and the changes into and out of "
+                 "that wave are not shown either.</p>"]
+        lead = self._trend_reading(trend)
+        if lead:
+            parts.append(lead)
+        if scales:
+            parts.append(self._trend_scale(trend, scales[0],
+                                           folded=scales[0] != self.main_scale, first=True))
+        if len(scales) > 1:
+            # The other scales side by side where there is room (a desk screen, A4 paper),
+            # one under the other on a phone: a chart is narrower than the text column.
+            parts.append(
+                "<div class='trend-grid' style='display:grid;grid-template-columns:"
+                "repeat(auto-fill,minmax(min(100%,20rem),1fr));gap:0 1.5rem'>"
+                + "".join("<div style='break-inside:avoid'>"
+                          f"{self._trend_scale(trend, s, folded=True, first=False)}</div>"
+                          for s in scales[1:])
+                + "</div>")
+            parts.append("<p class='print-only muted'>The tables of the other scales are in "
+                         "the online version of this report.</p>")
+        parts.append("</section>")
+        return "".join(parts)
+
+    def _trend_reading(self, trend: Trend) -> str:
+        """The overall change of the main scale at each step, in words."""
+        if self.main_scale not in trend.scales or not trend.groups or trend.groups[0][0]:
+            return ""
+        cell = trend.groups[0][1][self.main_scale]
+        items = [f"<li><strong>{escape(trend.waves[i])} to {escape(trend.waves[i + 1])}"
+                 f"</strong>: {escape(step.reading)}</li>"
+                 for i, step in enumerate(cell.steps) if step.reading]
+        if not items:
+            return ""
+        return (f"<p>Overall {escape(self.title(self.main_scale))}, wave by wave:</p>"
+                f"<ul>{''.join(items)}</ul>")
+
+    def _trend_note(self, trend: Trend, point: WavePoint) -> str:
+        if point.status == ABSENT:
+            return "no responses in this wave"
+        return suppression_note(point.reason, trend.min_group_size) or "not shown"
+
+    def _trend_scale(self, trend: Trend, scale: str, *, folded: bool, first: bool) -> str:
+        """The scale's chart, with its table below (one click away when ``folded``: a
+        table per scale would make the printed report several pages longer). The
+        ``first`` chart says how to read them all."""
+        name = self.title(scale)
+        levels = [tuple(key) for key, _ in trend.groups]
+        outer = next((level for level in levels if level), None)
+        charted = [(key, cells[scale]) for key, cells in trend.groups
+                   if tuple(key) in ((), outer)]
+        series, missing = [], []
+        for key, cell in charted:
+            label = ", ".join(key.values()) or "overall"
+            notes = tuple(None if p.shown else self._trend_note(trend, p) for p in cell.points)
+            series.append(LineSeries(
+                label, tuple(p.mean if p.shown else None for p in cell.points),
+                tuple(p.ci_low for p in cell.points), tuple(p.ci_high for p in cell.points),
+                notes, colour=OKABE_ITO["black"] if not key else None))
+            by_note: dict[str, list[str]] = {}
+            for p, why in zip(cell.points, notes, strict=True):
+                if why:
+                    by_note.setdefault(why, []).append(p.wave)
+            missing += [f"{label} in {_and(hidden_in)} ({why})"
+                        for why, hidden_in in by_note.items()]
+        heading = f"{name} by wave (mean, {self.lo} to {self.hi})"
+        svg = line_chart(series, trend.waves, title=heading, limits=(self.lo, self.hi),
+                         y_label=f"mean ({self.lo} to {self.hi})", plot_height=150)
+        explanation = ("Points: each wave's mean; whiskers: its 95% confidence interval; "
+                       "lines join consecutive waves. A group hidden in a wave has no point "
+                       "there and its line breaks." if first else "")
+        note = (f"<p class='muted'>Not shown: {escape('; '.join(missing))}.</p>"
+                if missing else "")
+        caption = f"{name}: each wave and each change"
+        rows = [self._trend_rows(trend, key, cells[scale]) for key, cells in trend.groups]
+        table = ("<table class='trend'><caption>" + escape(caption) + "</caption><thead><tr>"
+                 "<th scope='col'>group</th><th scope='col'>wave</th><th scope='col'>n</th>"
+                 "<th scope='col'>mean (95% CI)</th>"
+                 "<th scope='col'>change since the previous wave (95% CI)</th>"
+                 f"<th scope='col'>Hedges' g</th></tr></thead>{''.join(rows)}</table>")
+        boxed = _scroll(table, caption)
+        if folded:
+            boxed = f"<details><summary>Table: {escape(caption)}</summary>{boxed}</details>"
+        return _figure(svg, heading, explanation) + note + boxed
+
+    def _trend_rows(self, trend: Trend, key: Mapping[str, str], cell: TrendCell) -> str:
+        label = ", ".join(key.values()) or "overall"
+        rows = []
+        for i, point in enumerate(cell.points):
+            head = (f"<th scope='rowgroup' rowspan='{len(cell.points)}'>{escape(label)}</th>"
+                    if i == 0 else "")
+            if point.shown:
+                ci = (f" ({num(point.ci_low)} to {num(point.ci_high)})"
+                      if point.ci_low is not None else "")
+                figures = f"<td>{point.n}</td><td>{num(point.mean)}{ci}</td>"
+            else:
+                figures = (f"<td colspan='2' class='suppressed'>"
+                           f"{self._trend_note(trend, point)}</td>")
+            change = ("<td>&ndash;</td><td>&ndash;</td>" if i == 0
+                      else self._step_cells(cell.steps[i - 1]))
+            rows.append(f"<tr>{head}<th scope='row'>{escape(point.wave)}</th>{figures}"
+                        f"{change}</tr>")
+        return f"<tbody>{''.join(rows)}</tbody>"
+
+    @staticmethod
+    def _step_cells(step: ChangeCell) -> str:
+        if step.status != "compared" or step.difference is None:
+            note = ("hidden in one of the waves" if step.status == "suppressed"
+                    else "not in both waves")
+            return f"<td colspan='2' class='suppressed'>{note}</td>"
+        ci = (f" ({num(step.ci_low)} to {num(step.ci_high)})" if step.ci_low is not None
+              else "")
+        return f"<td>{num(step.difference)}{ci}</td><td>{num(step.hedges_g)}</td>"
 
     def reliability(self, results: Mapping[str, ScaleReliability]) -> str:
         rows, flags = [], []

@@ -17,8 +17,6 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.domain.responses.cache import answer_cache
-
 
 def _sql(database_url: str, statement: str, **params: Any) -> list[Any]:
     """Run one statement on the test database directly; its rows (if any)."""
@@ -110,9 +108,10 @@ def test_rows_without_packed_answers_read_the_same(
         s=_survey_key(sid, database_url),
     )
     assert remaining[0][0] == 40
-    # An upgraded server starts with nothing cached; a hand-made UPDATE does not raise
-    # the survey's answers_version, so without this the reports would come from the cache.
-    answer_cache.clear()
+    # A hand-made UPDATE does not raise the survey's answers_version, so a cached copy
+    # would hide it; nothing of this survey has been read yet, so the reads below go to
+    # the database, as an upgraded server's first reads do.
+    answer_cache = client.app.state.answer_cache
     misses = answer_cache.misses
     after = [client.get(url, headers=admin).json() for url in urls(sid)]
     assert answer_cache.misses > misses  # read from the database, unpacked rows included

@@ -22,11 +22,12 @@ import re
 from typing import Any
 
 import numpy as np
+import pytest
 from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
 
 K = 10
-# site x grade: N/c is the 4-person group the issue's attack recovered by subtraction.
+# site x grade: N/c is the 4-person group that subtracting two published reports would reveal.
 CELLS = {("N", "c"): 4, ("N", "t"): 20, ("S", "c"): 20, ("S", "t"): 20}
 PLAN = [["site", "grade"], ["grade"]]
 
@@ -100,7 +101,7 @@ def test_no_combination_of_groupings_pins_down_a_small_group(
         reports.append(response.json())
     published = _published(reports)
     assert _pinned_down(published) == []
-    # The issue's attack: grade c (24) minus site S x grade c (20) is N x grade c.
+    # The differencing attack: grade c (24) minus site S x grade c (20) is N x grade c.
     shown = dict(published)
     assert not (_cells_of({"grade": "c"}) in shown and _cells_of({"site": "S", "grade": "c"})
                 in shown)
@@ -504,3 +505,125 @@ def test_no_sequence_of_writes_and_reads_reveals_a_few(
     patterns, block_of = np.unique(np.array(rows).T, axis=0, return_inverse=True)
     counts = np.bincount(block_of.reshape(-1)).tolist()
     assert not _small_only(patterns.T.tolist(), counts)
+
+
+# ----- the attacker with a trend: a series of waves, one of which hides a group ---------------
+
+
+def _wave_of(client: TestClient[Any], headers: dict[str, str], title: str,
+             rows: list[dict[str, Any]]) -> str:
+    survey = create_survey(client, headers, title=title,
+                           attributes={"site": ["N", "S"], "grade": ["c", "t"]},
+                           reporting_plan=PLAN)
+    response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows},
+                           headers=headers)
+    assert response.status_code == 201, response.text
+    close_survey(client, headers, survey)
+    return survey
+
+
+def _shown_wave_rows(seed: int) -> list[dict[str, Any]]:
+    """A wave where every cell of site x grade has at least K respondents."""
+    cells = {("N", "c"): 12, ("N", "t"): 20, ("S", "c"): 20, ("S", "t"): 20}
+    rows = mes_rows(sum(cells.values()), seed=seed)
+    names = [cell for cell, n in cells.items() for _ in range(n)]
+    for row, (site, grade) in zip(rows, names, strict=True):
+        row["attributes"] = {"site": site, "grade": grade}
+    return rows
+
+
+def test_a_trend_shows_nothing_of_a_group_hidden_in_one_of_its_waves(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    """Three waves; in the middle one the 4 doctors of site N x grade c (who answered 5
+    everywhere) are hidden. A reports:read key asks for every trend the plan allows, in
+    JSON, CSV and HTML, with the hidden wave in the middle and last: it gets, for that wave,
+    only figures that wave's own report shows; no step touching a hidden point has a
+    figure (so no published mean plus or minus a step gives the hidden mean); every step
+    shown is the difference of two shown means; and solving every count the trends publish
+    for that wave pins down no group of 1 to K - 1 respondents."""
+    writer = bearer(make_key("surveys:write", "responses:write"))
+    reader = bearer(make_key("reports:read"))
+    first = _wave_of(client, writer, "2022", _shown_wave_rows(21))
+    middle = _wave_of(client, writer, "2024", _rows())  # N x grade c: 4 doctors
+    last = _wave_of(client, writer, "2026", _shown_wave_rows(23))
+    series = {"middle": (last, f"{first},{middle}", 1), "last": (middle, first, 1)}
+    published_counts: list[tuple[frozenset[tuple[str, str]], int]] = []
+    for by in ("", "grade", "site", "site,grade"):
+        own = client.get(f"/v1/surveys/{middle}/report?by={by}", headers=reader).json()
+        own_cells = {(tuple(g["group"].items()), s): (c, g) for g in own["groups"]
+                     for s, c in g["scales"].items()}
+        for survey, previous, w in series.values():
+            query = f"previous={previous}&by={by}"
+            response = client.get(f"/v1/surveys/{survey}/trend?{query}", headers=reader)
+            assert response.status_code == 200, response.text
+            bodies = [response.json()]
+            if "," in previous:  # the report carries the trend with two previous waves or more
+                bodies.append(client.get(f"/v1/surveys/{survey}/report?{query}",
+                                         headers=reader).json()["trend"])
+            for body in bodies:
+                assert body["waves"][w] == "2024"
+                for group in body["groups"]:
+                    key = tuple(group["group"].items())
+                    for scale, cell in group["scales"].items():
+                        point = cell["waves"][w]
+                        mine, group_of = own_cells[(key, scale)]
+                        if group_of["suppressed"] or mine["suppressed"]:
+                            # Hidden in the wave's own report: hidden here, steps too.
+                            assert point["status"] == "suppressed"
+                            assert (point["n"], point["mean"], point["ci"]) == (None,) * 3
+                            for step in cell["steps"][max(0, w - 1): w + 1]:
+                                assert step["status"] == "suppressed"
+                                assert step["difference"] is None
+                                assert step["mean_before"] is None
+                                assert step["mean_after"] is None
+                        else:
+                            assert (point["n"], point["mean"], point["ci"]) == (
+                                mine["n"], mine["mean"], mine["ci"])
+                            published_counts.append((_cells_of(group["group"]), point["n"]))
+                        for i, step in enumerate(cell["steps"]):
+                            if step["status"] != "compared":
+                                continue
+                            before, after = cell["waves"][i], cell["waves"][i + 1]
+                            assert before["status"] == after["status"] == "shown"
+                            assert step["difference"] == pytest.approx(
+                                after["mean"] - before["mean"], abs=1e-12)
+            # The CSV: nothing in the hidden few's rows of the hidden wave, nor in the step
+            # out of it.
+            text = client.get(f"/v1/surveys/{survey}/trend.csv?{query}", headers=reader).text
+            for row in csv.DictReader(io.StringIO(text)):
+                if row["level"] != "site|grade" or (row["site"], row["grade"]) != ("N", "c"):
+                    continue
+                if row["wave"] == "2024":
+                    assert row["status"] == "suppressed"
+                    assert row["suppressed_reason"] == "too_few_responses"
+                    assert row["n"] == row["mean"] == row["ci_low"] == row["ci_high"] == ""
+                    assert row["difference"] == row["hedges_g"] == ""
+                if row["change_from"] == "2024":
+                    assert row["change_status"] == "suppressed"
+                    assert row["difference"] == row["change_ci_low"] == row["hedges_g"] == ""
+            if "," not in previous:  # one previous wave: the page shows a change, no trend
+                continue
+            # The HTML: no point drawn for a hidden cell, and the table says why, only.
+            page = client.get(f"/v1/surveys/{survey}/report.html?{query}", headers=reader).text
+            trend_html = re.search(r"<section id='trend'>.*?</section>", page, re.S)
+            assert trend_html is not None
+            drawn = set(re.findall(r"<circle class=\"point\"[^>]*><title>([^:]*):",
+                                   trend_html.group(0)))
+            for group in own["groups"]:
+                label = ", ".join(group["group"].values()) or "overall"
+                if group["suppressed"]:
+                    assert f"{label}, 2024" not in drawn
+            if by == "site,grade":
+                rows = re.findall(r"<th scope='rowgroup' rowspan='\d+'>N, c</th>(.*?)</tbody>",
+                                  trend_html.group(0), re.S)
+                assert rows  # one table per scale
+                for body_html in rows:
+                    wave = re.search(r"<th scope='row'>2024</th>(.*?)</tr>", body_html, re.S)
+                    assert wave is not None
+                    assert "fewer than 10 responses" in wave.group(1)
+                    assert not re.search(r"\d\.\d\d", wave.group(1))
+    # The middle wave's published counts, across every trend read, pin down nobody.
+    assert published_counts
+    assert all(n == 0 or n >= K for _, n in published_counts)
+    assert _pinned_down(published_counts) == []

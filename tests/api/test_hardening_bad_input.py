@@ -479,7 +479,7 @@ def test_a_respondent_id_with_a_slash_can_be_erased(live_server: str, make_key: 
 def test_nul_characters_are_refused_everywhere_and_escaped_backslashes_are_not(
     client: TestClient[Any], make_key: Any
 ) -> None:
-    """PostgreSQL cannot store U+0000 (it was a 500 there): every route refuses it with a
+    """PostgreSQL cannot store U+0000 (asyncpg raises): every route refuses it with a
     422 naming the place, on both databases; the text "\\u0000" (a backslash) is fine."""
     headers = bearer(make_key("admin"))
     sid = create_survey(client, headers)

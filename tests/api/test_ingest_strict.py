@@ -1,6 +1,6 @@
 """The submit path as an attacker and a careless exporter try it: strict, bounded, one id each.
 
-Each test is one way a batch used to be stored wrongly, or to stall a worker, and
+Each test is one way a batch could be stored wrongly, or stall a worker, and
 asserts both the answer (status, what the problem names) and that nothing was
 written.
 """

@@ -458,7 +458,7 @@ def test_no_combination_of_a_plans_reports_pins_down_a_few(spec: dict[str, Any])
     assert _run(spec) == []
 
 
-# ----- 2. the attacks of the issue ------------------------------------------------------------
+# ----- 2. differencing attacks on one 4-person cell -------------------------------------------
 
 _K = 10
 
@@ -562,7 +562,8 @@ def test_a_bin_of_a_group_minus_the_same_bin_of_its_subgroups_reveals_no_few() -
         assert north is None or sub is None or north - sub not in range(1, _K)
     assert _attack(reports, truth, _K) == []
 
-    # The issue's survey (N/c 4, the other cells 20; N/c all at the top) is safe too.
+    # The 4-person survey of section 2 (N/c 4, the other cells 20; N/c all at the top) is
+    # safe too.
     answers, attributes = _issue_survey()
     plan = [["site", "grade"], ["grade"]]
     reports = list(summarise_plan(_UWES, answers, attributes, plan=plan,

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 import mes
-from mes.groups import Benchmark, benchmark_report, compare_waves, icc, summarise
+from mes.charts import LineSeries, line_chart
+from mes.groups import Benchmark, benchmark_report, compare_series, compare_waves, icc, summarise
 from mes.groups.norms import load_norm_table
 from mes.html import render_report_html
 from mes.reliability import reliability
@@ -94,14 +95,25 @@ def four_sites() -> tuple[pd.DataFrame, mes.groups.GroupReport]:
 
 
 @pytest.fixture(scope="module")
-def full_page(four_sites: tuple[pd.DataFrame, mes.groups.GroupReport]) -> str:
+def trend(four_sites: tuple[pd.DataFrame, mes.groups.GroupReport]) -> mes.groups.Trend:
+    """Three waves, the last the report's: East has 8 respondents in the middle one."""
+    frame, _ = four_sites
+    first = survey({"North": 50, "South": 45, "East": 40, "West": 35, "Tiny": 3}, seed=8)
+    previous = survey({"North": 55, "South": 50, "East": 8, "West": 40}, seed=9)
+    return compare_series(INST, [first, previous, frame], ["site"], min_group_size=10,
+                          labels=["2022", "2024", "2026"])
+
+
+@pytest.fixture(scope="module")
+def full_page(four_sites: tuple[pd.DataFrame, mes.groups.GroupReport],
+              trend: mes.groups.Trend) -> str:
     frame, report = four_sites
     previous = survey({"North": 55, "South": 50, "East": 8, "West": 40}, seed=9)
     change = compare_waves(INST, previous, frame, by=["site"], min_group_size=10)
     benchmarks = benchmark_report(report, load_norm_table(NORMS))
     return render_report_html(INST, report, reliability=reliability(INST, frame),
-                              change=change, benchmarks=benchmarks, generated=WHEN,
-                              aggregation=report.aggregation)
+                              change=change, trend=trend, benchmarks=benchmarks,
+                              generated=WHEN, aggregation=report.aggregation)
 
 
 def test_each_hidden_group_says_why_and_nothing_more() -> None:
@@ -486,3 +498,88 @@ def test_corrected_correlations_agree_with_their_warnings(corrected: float, show
                       section(page, "intercorrelations")).group(1)
     cell = re.findall(r"<td( class='flag')?>([^<]*)</td>", first)[1]
     assert cell == (" class='flag'" if flagged else "", shown)
+
+
+# --- the trend over several waves: a line chart and a table per scale ---------------------
+
+
+def test_the_trend_has_a_line_chart_per_scale_with_a_point_per_shown_wave(
+    full_page: str, trend: mes.groups.Trend
+) -> None:
+    part = section(full_page, "trend")
+    assert "<h2>Trend over 3 waves</h2>" in part
+    charts = svgs(part)
+    assert len(charts) == len(trend.scales)
+    titles = [re.search(r"<title id=[^>]*>(.*?)</title>", c).group(1) for c in charts]
+    assert titles[0] == f"{INDEX} by wave (mean, 1 to 5)"
+    assert {t.split(" by wave")[0] for t in titles} == {s.title for s in INST.scales}
+    index = charts[0]
+    series = re.findall(r'<g class="series">(.*?)</g>', index, re.S)
+    labels = ["overall", "East", "North", "South", "Tiny", "West"]
+    assert len(series) == len(labels)
+    points = {label: re.findall(r'<circle class="point"[^>]*><title>([^<]*)</title>', g)
+              for label, g in zip(labels, series, strict=True)}
+    assert [p.split(":")[0] for p in points["overall"]] == [
+        "overall, 2022", "overall, 2024", "overall, 2026"]
+    # East is hidden in 2024 (8 responses) and Tiny in every wave: no point, no line
+    # across the gap, and the reason in words.
+    assert [p.split(":")[0] for p in points["East"]] == ["East, 2022", "East, 2026"]
+    assert points["Tiny"] == []
+    assert 'class="line"' not in series[1]
+    desc = re.search(r"<desc[^>]*>(.*?)</desc>", index).group(1)
+    assert "East: 2022 " in desc
+    assert "2024 not shown (fewer than 10 responses)" in desc
+    # The values drawn are the trend's, rounded for the eye only.
+    cell = trend.cell("index")
+    for point, title in zip(cell.points, points["overall"], strict=True):
+        assert title.startswith(f"overall, {point.wave}: {point.mean:.2f} (95% confidence "
+                                f"interval {point.ci_low:.2f} to {point.ci_high:.2f})")
+    ys = [float(y) for y in re.findall(r'<circle class="point" cx="[^"]*" cy="([^"]*)"',
+                                       series[0])]
+    means = [p.mean for p in cell.points]
+    assert sorted(range(3), key=lambda i: ys[i]) == sorted(range(3), key=lambda i: -means[i])
+
+
+def test_the_trend_table_shows_each_step_and_hides_what_a_wave_hides(
+    full_page: str, trend: mes.groups.Trend
+) -> None:
+    part = section(full_page, "trend")
+    tables = re.findall(r"<table class='trend'>.*?</table>", part, re.S)
+    assert len(tables) == len(trend.scales)
+    assert part.count("<details>") == len(trend.scales) - 1  # the index's table is open
+    index = tables[0]
+    east = re.search(r"<th scope='rowgroup' rowspan='3'>East</th>(.*?)</tbody>", index, re.S)
+    assert east is not None
+    rows = re.findall(r"<th scope='row'>(\d+)</th>(.*?)</tr>", east.group(1), re.S)
+    assert [w for w, _ in rows] == ["2022", "2024", "2026"]
+    assert text_of(rows[1][1]) == "fewer than 10 responses hidden in one of the waves"
+    assert text_of(rows[2][1]).endswith("hidden in one of the waves")
+    overall = re.search(r"<th scope='rowgroup' rowspan='3'>overall</th>(.*?)</tbody>", index,
+                        re.S)
+    step = trend.cell("index").steps[1]
+    last = re.findall(r"<th scope='row'>2026</th>(.*?)</tr>", overall.group(1), re.S)[0]
+    assert (f"<td>{step.difference:.2f} ({step.ci_low:.2f} to {step.ci_high:.2f})</td>"
+            f"<td>{step.hedges_g:.2f}</td>") in last
+    # The overall reading, step by step, leads the section.
+    assert f"<strong>2024 to 2026</strong>: {step.reading}" in part.replace("&#x27;", "'")
+    # Nothing of East's 2024 wave anywhere: its n (8) is not printed as a figure.
+    assert "<td>8</td>" not in part
+
+
+def test_line_chart_checks_its_series_and_breaks_lines_at_gaps() -> None:
+    svg = line_chart([LineSeries("a", (1.0, None, 3.0, 4.0))], ["w1", "w2", "w3", "w4"],
+                     title="t")
+    assert svg.count('class="line"') == 1  # w3 to w4; w1 stands alone
+    assert svg.count('class="point"') == 3
+    assert "w2 not shown" in svg
+    with pytest.raises(ValueError, match="values has 2 entries for 3 categories"):
+        line_chart([LineSeries("a", (1.0, 2.0))], ["x", "y", "z"], title="t")
+    with pytest.raises(ValueError, match="at least one category"):
+        line_chart([], [], title="t")
+    # Long wave labels are staggered and cut to fit, the whole label kept as a tooltip.
+    long = [f"Doctors' survey, autumn {2016 + 2 * i}" for i in range(6)]
+    svg = line_chart([LineSeries("a", tuple(float(i) for i in range(6)))], long, title="t")
+    labels = re.findall(r'<g class="categories">(.*?)</g>', svg)[0]
+    assert len(set(re.findall(r'y="([\d.]+)"', labels))) == 2
+    assert all(f"<title>{label.replace(chr(39), '&#x27;')}</title>" in labels
+               for label in long)

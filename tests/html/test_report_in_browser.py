@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 import mes
-from mes.groups import benchmark_report, compare_waves, summarise
+from mes.groups import benchmark_report, compare_series, compare_waves, summarise
 from mes.groups.norms import load_norm_table
 from mes.html import render_report_html
 from mes.reliability import reliability, scale_intercorrelations
@@ -37,6 +37,10 @@ LONG_NAME = "Emergency medicine and acute care (Royal Infirmary)"
 # A4 less the @page margins (12 mm either side, 14 mm top and 16 mm bottom), in CSS px.
 A4_CONTENT_WIDTH = round((210 - 24) / 25.4 * 96)
 A4_CONTENT_HEIGHT = round((297 - 30) / 25.4 * 96)
+# headline, profile, distribution, by specialty, change since the previous wave; then the
+# trend over three waves: one line chart per scale.
+TREND_CHARTS = len(mes.load_instrument("mes").scale_ids)
+CHARTS = 5 + TREND_CHARTS
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"
@@ -99,12 +103,14 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         frame["specialty"] = rng.choice(units, 320, p=weights)
         return frame
 
-    now, before = wave(7, 0.2), wave(8, 0.0)
+    now, before, first = wave(7, 0.2), wave(8, 0.0), wave(9, -0.1)
     report = summarise(inst, now, by=["specialty"], min_group_size=10)
     page = render_report_html(
         inst, report, title="Medical Engagement Scale: example trust, 2026",
         reliability=reliability(inst, now),
         change=compare_waves(inst, before, now, by=["specialty"], min_group_size=10),
+        trend=compare_series(inst, [first, before, now], by=["specialty"], min_group_size=10,
+                             labels=["2022", "2024", "2026"]),
         benchmarks=benchmark_report(report, load_norm_table(NORMS)),
         intercorrelations=scale_intercorrelations(inst, now),
         aggregation=report.aggregation,
@@ -139,8 +145,7 @@ def test_report_renders_charts_without_console_errors(browser: Any, report_file:
     page = _open(browser, report_file, 1100, problems)
     try:
         charts = page.locator("figure svg")
-        # headline, profile, distribution, by specialty, change since the previous wave
-        assert charts.count() == 5
+        assert charts.count() == CHARTS
         drawn = page.evaluate(
             "Array.from(document.querySelectorAll('figure svg rect.bar'))"
             ".filter(r => r.getBoundingClientRect().width > 0).length"
@@ -153,6 +158,39 @@ def test_report_renders_charts_without_console_errors(browser: Any, report_file:
     finally:
         page.close()
     assert problems == []
+
+
+def test_the_trend_charts_show_three_waves(browser: Any, report_file: Path) -> None:
+    """Each trend chart draws a line per group with a point per wave it shows: three for a
+    group shown in every wave, none for the tiny unit (hidden in every wave), whose
+    absence the page notes."""
+    page = _open(browser, report_file, 1100, [])
+    try:
+        charts = page.evaluate("""() => Array.from(
+            document.querySelectorAll('#trend figure svg')).map(svg => ({
+          waves: Array.from(svg.querySelectorAll('g.categories text')).map(
+            t => t.textContent),
+          series: Array.from(svg.querySelectorAll('g.series')).map(g => ({
+            points: Array.from(g.querySelectorAll('circle.point')).filter(
+              c => c.getBoundingClientRect().width > 0).map(
+              c => c.querySelector('title').textContent),
+            whiskers: g.querySelectorAll('path.whisker').length}))}))""")
+        notes = [n for n in page.locator("#trend p.muted").all_text_contents()
+                 if n.startswith("Not shown")]
+    finally:
+        page.close()
+    assert len(charts) == TREND_CHARTS
+    for chart in charts:
+        assert chart["waves"] == ["2022", "2024", "2026"]
+        overall = chart["series"][0]
+        assert len(overall["points"]) == 3
+        assert [p.split(":")[0] for p in overall["points"]] == [
+            "overall, 2022", "overall, 2024", "overall, 2026"]
+        assert overall["whiskers"] == 3
+        assert max(len(s["points"]) for s in chart["series"]) == 3
+        assert min(len(s["points"]) for s in chart["series"]) == 0  # the tiny unit
+    assert len(notes) == TREND_CHARTS
+    assert all("Tiny unit in 2022, 2024 and 2026 (fewer than 10 responses)" in n for n in notes)
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -192,7 +230,7 @@ def test_every_chart_explains_itself_and_fits(browser: Any, report_file: Path,
         charts = page.evaluate(CHARTS_JS)
     finally:
         page.close()
-    assert len(charts) == 5
+    assert len(charts) == CHARTS
     for chart in charts:
         assert chart["legend"] > 0 or chart["labels"] > 0, chart["title"]
         assert chart["outside"] == [], chart["title"]  # no cut-off label like ".892%"
@@ -227,7 +265,7 @@ def test_prints_on_a4_pages(browser: Any, report_file: Path) -> None:
     finally:
         page.close()
     # No chart is cut: each figure fits on one page and is never split across two.
-    assert len(printed["figures"]) >= 6  # five charts and the heatmap
+    assert len(printed["figures"]) >= CHARTS + 1  # the charts and the heatmap
     for figure in printed["figures"]:
         assert figure["height"] <= A4_CONTENT_HEIGHT
         assert figure["avoid"] == "avoid"
@@ -236,7 +274,7 @@ def test_prints_on_a4_pages(browser: Any, report_file: Path) -> None:
     assert printed["wide"] == []  # nothing runs off the right edge of the paper
     assert printed["details"]  # the click-to-open table is left off paper
     pages = _page_count(pdf)
-    assert 3 <= pages <= 12
+    assert 3 <= pages <= 15  # the trend over three waves takes about four of them
     _render_pages(pdf, pages)
 
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mes.identifiers import MAX_ID_CHARS
+
 __all__ = ["NormTableCreate", "NormTableRead"]
 
 
@@ -26,7 +28,7 @@ class NormTableCreate(BaseModel):
     )
     instrument: str | None = Field(
         default=None,
-        max_length=64,
+        max_length=MAX_ID_CHARS,
         description="Instrument id the values belong to (default: the YAML's 'instrument'). "
         "Its scale ids are checked; reports of another instrument are refused.",
     )

@@ -1,4 +1,5 @@
-"""``/v1/surveys/{id}/report`` (JSON, CSV, HTML), ``/compare/{other_id}`` and ``/benchmarks``."""
+"""``/v1/surveys/{id}/report`` (JSON, CSV, HTML), ``/compare/{other_id}``, ``/trend`` (JSON,
+CSV) and ``/benchmarks``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from litestar.params import FromPath, QueryParameter
 
 from api.auth.guards import requires
 from api.domain.reports.html import html_response
-from api.domain.reports.services import ReportOptions, ReportService, SurveyReport, parse_by
+from api.domain.reports.services import (
+    MAX_WAVES,
+    SURVEY_ID_PATTERN,
+    ReportOptions,
+    ReportService,
+    SurveyReport,
+    parse_by,
+    parse_previous,
+)
 from api.errors import FieldError, ProblemError, problem_responses
 from mes.io.formula_escape import write_csv
 
@@ -35,13 +44,32 @@ MinGroupSize = Annotated[
         "(it can be raised, never lowered).",
     ),
 ]
+# Documented here, checked by parse_previous: so that more than MAX_WAVES waves is refused
+# with a detail naming the limit rather than as a pattern mismatch.
+SURVEY_IDS = {"pattern": f"^{SURVEY_ID_PATTERN}(,{SURVEY_ID_PATTERN}){{0,{MAX_WAVES - 2}}}$"}
 Previous = Annotated[
-    uuid.UUID | None,
+    str | None,
     QueryParameter(
+        max_length=2000,
+        schema_extra=SURVEY_IDS,
         description="Id of the previous wave (a survey of the same instrument id and version "
         "of this tenant): adds the change since it (difference of means, Welch 95% CI, "
         "Hedges' g) to the JSON ('change') and HTML reports. A group suppressed in either "
-        "wave shows no change. 404 when unknown, 422 for another instrument.",
+        "wave shows no change. Several ids, comma-separated and oldest first, also add the "
+        f"trend over them and this survey (at most {MAX_WAVES} waves; JSON 'trend', HTML "
+        "'Trend over N waves'); the change is then since the last of them. 404 when "
+        "unknown, 422 for another instrument, a survey named twice or too many waves.",
+    ),
+]
+TrendPrevious = Annotated[
+    str,
+    QueryParameter(
+        max_length=2000,
+        schema_extra=SURVEY_IDS,
+        description="The previous waves' survey ids, comma-separated, oldest first: surveys "
+        "of this tenant on the same instrument id and version, each closed. This survey is "
+        f"the latest wave; at most {MAX_WAVES} waves in all (422 naming the limit). 404 when "
+        "a survey is unknown, 422 for another instrument or a survey named twice.",
     ),
 ]
 Benchmark = Annotated[
@@ -64,10 +92,21 @@ def _csv(frame: Any) -> Response[str]:
     return Response(write_csv(frame), media_type=CSV)
 
 
-def _options(
-    previous: uuid.UUID | None, benchmark: str | None, *, html: bool = False
-) -> ReportOptions:
-    return ReportOptions(previous=previous, benchmark=benchmark, reliability=html)
+def _options(previous: str | None, benchmark: str | None, *, html: bool = False) -> ReportOptions:
+    """The options of a report read: one previous wave gives the change since it; several
+    give the change since the last and the trend over all of them and this survey."""
+    waves = parse_previous(previous)
+    return ReportOptions(previous=waves[-1] if waves else None,
+                         trend=tuple(waves) if len(waves) > 1 else (),
+                         benchmark=benchmark, reliability=html)
+
+
+def _trend_body(trend: Any, surveys: list[Any]) -> dict[str, Any]:
+    """The trend's JSON, with the survey behind each wave (``surveys``, oldest first)."""
+    body: dict[str, Any] = trend.to_dict()
+    body["surveys"] = [{"survey": str(s.id), "title": s.title, "wave": label}
+                       for s, label in zip(surveys, trend.waves, strict=True)]
+    return body
 
 
 def _other_id(other: str) -> tuple[uuid.UUID, bool]:
@@ -117,18 +156,18 @@ class ReportController(Controller):
         (``suppressed_reason``: ``too_few_responses`` or ``protects_another_group``;
         ``note`` in words). ``Accept: text/csv`` or ``text/html`` selects the other
         formats.
-        With ``previous`` the JSON gains ``change``; with ``benchmark`` it gains
-        ``benchmarks: {comparison, items}``. The CSV holds the group rows only.
+        With ``previous`` the JSON gains ``change`` (and ``trend`` when several previous
+        waves are given); with ``benchmark`` it gains ``benchmarks: {comparison, items}``.
+        The CSV holds the group rows only (the trend's CSV is ``/trend.csv``).
         """
         wanted = request.accept.best_match(
             [MediaType.JSON, "text/csv", MediaType.HTML], default=MediaType.JSON
         )
-        options = (
-            _options(previous, benchmark, html=wanted == MediaType.HTML)
-            if wanted != "text/csv"
-            else None
+        options = _options(previous, benchmark, html=wanted == MediaType.HTML)
+        result = await report_service.report(
+            survey_id, parse_by(by), min_group_size,
+            None if wanted == "text/csv" else options,  # the CSV holds the group rows only
         )
-        result = await report_service.report(survey_id, parse_by(by), min_group_size, options)
         if wanted == "text/csv":
             return _csv(result.report.to_frame())
         if wanted == MediaType.HTML:
@@ -173,8 +212,10 @@ class ReportController(Controller):
         previous: Previous = None,
         benchmark: Benchmark = None,
     ) -> Response[str]:
-        """The report as an HTML page: the change since ``previous`` and benchmark bands
-        when asked. Served with a strict Content-Security-Policy (no script, no fetch)."""
+        """The report as an HTML page: the change since ``previous`` (and, with several
+        previous waves, the trend over all of them: a line chart and a table per scale) and
+        benchmark bands when asked. Served with a strict Content-Security-Policy (no script,
+        no fetch)."""
         result: SurveyReport = await report_service.report(
             survey_id, parse_by(by), min_group_size, _options(previous, benchmark, html=True)
         )
@@ -216,6 +257,69 @@ class ReportController(Controller):
         body["before"] = {"survey": str(before.id), "title": before.title}
         body["after"] = {"survey": str(this.id), "title": this.title}
         return Response(body, media_type=MediaType.JSON)
+
+    @get(
+        "/trend",
+        guards=[requires("reports:read")],
+        operation_id="getTrend",
+        opt={"audit": "trend"},
+        summary="Trend over several waves, by group (JSON; CSV by Accept or /trend.csv)",
+        responses=problem_responses(401, 403, 404, 409, 429),
+    )
+    async def get_trend(
+        self,
+        request: Request[Any, Any, Any],
+        report_service: NamedDependency[ReportService],
+        survey_id: FromPath[uuid.UUID],
+        previous: TrendPrevious,
+        by: By = None,
+        min_group_size: MinGroupSize = None,
+    ) -> Response[Any]:
+        """Per group and scale, each wave's n, mean and 95% CI (``waves``) and each step's
+        change from the wave before (``steps``: difference, Welch 95% CI, Hedges' g and a
+        reading), for the ``previous`` surveys and this one, the latest.
+
+        Every wave is that survey's released report at the same threshold, exactly as its
+        own report shows it: a group hidden in a wave (``status`` ``suppressed``, with
+        ``suppressed_reason``) has no figure in that wave, and the steps into and out of
+        that wave have status ``suppressed`` and no statistic. ``surveys`` names the survey
+        of each wave. Every survey must be closed (409 otherwise, found before any wave is
+        released). ``Accept: text/csv`` gives the CSV of ``/trend.csv``.
+        """
+        waves = parse_previous(previous)
+        trend, surveys = await report_service.trend(survey_id, waves, parse_by(by),
+                                                    min_group_size)
+        wanted = request.accept.best_match([MediaType.JSON, "text/csv"], default=MediaType.JSON)
+        if wanted == "text/csv":
+            return _csv(trend.to_frame())
+        return Response(_trend_body(trend, surveys), media_type=MediaType.JSON)
+
+    @get(
+        "/trend.csv",
+        guards=[requires("reports:read")],
+        operation_id="getTrendCsv",
+        opt={"audit": "trend.csv"},
+        summary="Trend over several waves as CSV (one row per group, scale and wave)",
+        media_type="text/csv",
+        responses=problem_responses(401, 403, 404, 409, 429),
+    )
+    async def get_trend_csv(
+        self,
+        report_service: NamedDependency[ReportService],
+        survey_id: FromPath[uuid.UUID],
+        previous: TrendPrevious,
+        by: By = None,
+        min_group_size: MinGroupSize = None,
+    ) -> Response[str]:
+        """Long format, oldest wave first: ``level``, the ``by`` attributes, ``scale``,
+        ``wave``, ``status``, ``suppressed_reason``, ``n``, ``mean``, ``ci_low``,
+        ``ci_high``, then the step into the wave (``change_from``, ``change_status``,
+        ``difference``, ``change_ci_low``, ``change_ci_high``, ``hedges_g``). Hidden points
+        and steps are empty; numbers rounded by kind (counts whole, statistics to 3
+        decimals)."""
+        trend, _ = await report_service.trend(survey_id, parse_previous(previous),
+                                              parse_by(by), min_group_size)
+        return _csv(trend.to_frame())
 
     @get(
         "/benchmarks",

@@ -27,6 +27,7 @@ def html_page(result: SurveyReport) -> str:
         title=result.title,
         reliability=result.reliability,
         change=result.change,
+        trend=result.trend,
         benchmarks=result.benchmarks or (),
         intercorrelations=result.intercorrelations,
         aggregation=result.report.aggregation,

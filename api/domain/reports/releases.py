@@ -79,14 +79,7 @@ class ReleaseService:
         ProblemError
             409 while the survey is open.
         """
-        if survey.status != "closed":
-            raise ProblemError(
-                409,
-                f"survey {survey.id} is open: group statistics are released once fieldwork "
-                "is closed (PATCH /v1/surveys/{id} with status closed), so that no report read "
-                "before and after a response can reveal it; the number of responses so far is "
-                "in GET /v1/surveys/{id}",
-            )
+        self.check_closed(survey)
         found = await self._find(survey.id)
         if found is not None:
             return found
@@ -144,6 +137,22 @@ class ReleaseService:
             )
             await own.commit()
         return row
+
+    @staticmethod
+    def check_closed(survey: Survey) -> None:
+        """409 while the survey is open: its group statistics are not released yet.
+
+        A read of several surveys (a trend) checks every one first, so that a refused
+        read releases none of them.
+        """
+        if survey.status != "closed":
+            raise ProblemError(
+                409,
+                f"survey {survey.id} is open: group statistics are released once fieldwork "
+                "is closed (PATCH /v1/surveys/{id} with status closed), so that no report read "
+                "before and after a response can reveal it; the number of responses so far is "
+                "in GET /v1/surveys/{id}",
+            )
 
     async def _find(
         self, survey_id: uuid.UUID, session: AsyncSession | None = None

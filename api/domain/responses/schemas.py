@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictStr
+
+from mes.identifiers import RespondentId
 
 __all__ = ["Answer", "AttributeValue", "BatchResult", "ResponseIn", "ResponseOut"]
 
@@ -26,7 +29,7 @@ class ResponseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    respondent: str = Field(min_length=1, max_length=200, description="Unique within a survey.")
+    respondent: RespondentId = Field(description="Unique within a survey.")
     answers: dict[str, Answer] = Field(description="Item id -> answer.")
     attributes: dict[str, AttributeValue] = Field(
         default_factory=dict, description="Attribute name -> value (e.g. specialty)."
@@ -38,7 +41,7 @@ class BatchResult(BaseModel):
 
     accepted: int = Field(description="Respondents written.")
     replaced: int = Field(default=0, description="Existing respondents replaced.")
-    survey: str
+    survey: uuid.UUID
     total: int = Field(description="Respondents in the survey after this batch.")
     on_conflict: Literal["reject", "replace"] = "reject"
 

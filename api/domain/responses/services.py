@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import mes
 from api.db.models import Survey, SurveyResponse
 from api.domain.responses import idempotency
+from api.domain.responses.cache import AnswerCache
 from api.domain.responses.exports import attribute_names, by_respondent
 from api.domain.responses.idempotency import RetryKey
 from api.domain.responses.packing import pack
@@ -114,12 +115,14 @@ class ResponseService:
         tenant_id: uuid.UUID,
         limits: IngestLimits,
         session_maker: Callable[[], AsyncSession] | None = None,
+        answer_cache: AnswerCache[StoredAnswers] | None = None,
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.surveys = SurveyService(session, tenant_id)
         self.limits = limits
         self.session_maker = session_maker
+        self.answer_cache = answer_cache
 
     async def submit(self, survey_id: uuid.UUID, submission: Submission) -> Submitted:
         """Read, judge and store a batch in the caller's transaction: the whole submit path.
@@ -255,8 +258,9 @@ class ResponseService:
         """Delete one respondent's row for good; 404 if there is none.
 
         The id is normalised as every upload normalises it, so ``"André "`` erases
-        the respondent stored as ``"André"``; an id stored before that rule (one
-        the rule now refuses or changes) is still found as it was sent.
+        the respondent stored as ``"André"``; a stored id that the rule would refuse
+        or change (migration 0007 leaves such ids as they were) is still found as it
+        was sent.
         """
         survey = await self.surveys.get_model(survey_id)
         candidates = [respondent]
@@ -282,8 +286,10 @@ class ResponseService:
         self, survey: Survey, instrument: mes.Instrument, *, respondents: bool = False
     ) -> StoredAnswers:
         """A survey's answers as one validated matrix, with attributes (and respondents,
-        in their order, when asked for)."""
-        return await stored_answers(self.session, survey, instrument, respondents=respondents)
+        in their order, when asked for), from the app's cache while the survey is unchanged."""
+        return await stored_answers(
+            self.session, survey, instrument, respondents=respondents, cache=self.answer_cache
+        )
 
     async def _existing(self, survey_id: uuid.UUID, respondents: list[str]) -> list[str]:
         found: list[str] = []

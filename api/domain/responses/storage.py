@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey, SurveyResponse
-from api.domain.responses.cache import CacheKey, answer_cache
+from api.domain.responses.cache import AnswerCache, CacheKey
 from api.domain.responses.packing import unpack, unpack_joined
 from api.domain.responses.validation import answer_matrix
 from api.errors import ProblemError
@@ -234,17 +234,21 @@ async def stored_answers(
     instrument: mes.Instrument,
     *,
     respondents: bool,
+    cache: AnswerCache[StoredAnswers] | None = None,
 ) -> StoredAnswers:
     """A survey's responses as a :class:`StoredAnswers` (read-only: it may be shared).
 
     Parameters
     ----------
     survey : Survey
-        As read in this request: its ``answers_version`` says whether this
-        process's cached copy (:mod:`api.domain.responses.cache`) is current.
+        As read in this request: its tenant, id and ``answers_version`` say which
+        cached copy (:mod:`api.domain.responses.cache`) is current.
     respondents : bool
         Also read the respondent ids, and order the rows by them (pages and
         exports need them; reports do not, and read one column less).
+    cache : AnswerCache, optional
+        The app's cache (``app.state.answer_cache``, injected into the services);
+        without one the rows are read every time.
 
     Notes
     -----
@@ -256,14 +260,19 @@ async def stored_answers(
     again with ``errors="missing"``.
     """
     key = CacheKey(
-        survey.id, survey.answers_version, (instrument.id, instrument.version), respondents
+        survey.tenant_id,
+        survey.id,
+        survey.answers_version,
+        (instrument.id, instrument.version),
+        respondents,
     )
-    cached = answer_cache.get(key)
+    cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached
     found = await _read_answers(session, survey.id, instrument, respondents=respondents)
     found.values.flags.writeable = False
-    answer_cache.put(key, found)
+    if cache is not None:
+        cache.put(key, found)
     return found
 
 

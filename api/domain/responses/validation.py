@@ -156,7 +156,8 @@ def _attribute_name_problems(
         for name in attributes:
             first.setdefault(name, i)
             count[name] += 1
-    names = list(first)
+    # An attribute named exactly as an item is refused by the reader already.
+    names = [name for name in first if name not in instrument.item_ids]
     item_like = set(item_like_columns(instrument.item_ids, names))
     problems = []
     for name in names:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from api.domain.responses.schemas import AttributeValue, ResponseIn
+from mes.identifiers import MAX_ID_CHARS
 
 __all__ = [
     "ReliabilityReport",
@@ -40,7 +42,7 @@ class ScoreRow(BaseModel):
 class ScorePage(BaseModel):
     """A page of a survey's scores."""
 
-    survey: str
+    survey: uuid.UUID
     instrument: str
     instrument_version: str
     scales: list[str]
@@ -53,7 +55,7 @@ class ScorePage(BaseModel):
 class ScoreRequest(BaseModel):
     """Responses to score without storing them."""
 
-    instrument: str = Field(min_length=1, max_length=64)
+    instrument: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     instrument_version: str | None = Field(default=None, min_length=1, max_length=32)
     responses: list[ResponseIn] = Field(min_length=1)
 
@@ -70,7 +72,7 @@ class ScoreResult(BaseModel):
 class ReliabilityReport(BaseModel):
     """Internal consistency of each scale of a survey."""
 
-    survey: str
+    survey: uuid.UUID
     instrument: str
     instrument_version: str
     n: int = Field(description="Respondents stored.")

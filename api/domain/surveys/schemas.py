@@ -8,21 +8,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from mes.identifiers import MAX_ID_CHARS, AttributeName
+
 __all__ = ["SurveyCreate", "SurveyRead", "SurveyUpdate"]
 
-AttributeName = str
+# Names as a request may give them: each one that by= can ask for (mes.identifiers).
 DeclaredAttributes = dict[AttributeName, list[str] | None]
-PlanAttribute = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=200,
-        # by= splits on commas and trims: a name with a comma or surrounding white space
-        # could never be asked for.
-        pattern=r"^[^,\s\x00](?:[^,\x00]*[^,\s\x00])?$",
-    ),
-]
-ReportingPlan = list[Annotated[list[PlanAttribute], Field(min_length=1, max_length=10)]]
+ReportingPlan = list[Annotated[list[AttributeName], Field(min_length=1, max_length=10)]]
+# Names as stored are read back unchecked: reading a survey never fails on what the
+# database already holds.
+StoredAttributes = dict[str, list[str] | None]
+StoredPlan = list[list[str]]
 
 PLAN_DESCRIPTION = (
     "The breakdowns whose reports may be read (by=), e.g. [[\"site\"], [\"grade\"], "
@@ -38,7 +34,9 @@ class SurveyCreate(BaseModel):
     """A new survey: pins one instrument id and version."""
 
     title: str = Field(min_length=1, max_length=500)
-    instrument: str = Field(min_length=1, max_length=64, description="Instrument id, e.g. mes.")
+    instrument: str = Field(
+        min_length=1, max_length=MAX_ID_CHARS, description="Instrument id, e.g. mes."
+    )
     instrument_version: str | None = Field(
         default=None,
         min_length=1,
@@ -78,9 +76,9 @@ class SurveyRead(BaseModel):
     instrument: str
     instrument_version: str
     status: Literal["open", "closed"]
-    attributes: DeclaredAttributes | None
+    attributes: StoredAttributes | None
     responses: int = Field(description="Respondents stored.")
-    reporting_plan: ReportingPlan | None = Field(description=PLAN_DESCRIPTION)
+    reporting_plan: StoredPlan | None = Field(description=PLAN_DESCRIPTION)
     released_at: dt.datetime | None = Field(
         description="When the reports were released (the first report read after closing): "
         "from then on they never change and the survey cannot be reopened. Null before."
