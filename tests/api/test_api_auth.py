@@ -39,6 +39,8 @@ ROUTE_SCOPES = {
     ("POST", "/v1/score"): None,
     ("GET", "/v1/surveys/{survey_id:uuid}/report"): "reports:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/report.csv"): "reports:read",
+    ("GET", "/v1/surveys/{survey_id:uuid}/trend"): "reports:read",
+    ("GET", "/v1/surveys/{survey_id:uuid}/trend.csv"): "reports:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/report.html"): "reports:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/compare/{other_id:str}"): "reports:read",
     ("GET", "/v1/surveys/{survey_id:uuid}/benchmarks"): "reports:read",
