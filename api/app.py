@@ -35,8 +35,9 @@ from api.domain.scores.controllers import ScoreController
 from api.domain.shares.controllers import ShareController, SharedReportController
 from api.domain.surveys.controllers import SurveyController
 from api.domain.system.controllers import SystemController
-from api.errors import EXCEPTION_HANDLERS, install_log_redaction
+from api.errors import EXCEPTION_HANDLERS
 from api.heap import freeze_startup_heap, unfreeze_heap
+from api.log_redaction import install_log_redaction
 from api.openapi import DOCS_CSP, OfflineSwaggerRenderPlugin
 from api.request_checks import check_request
 from api.settings import Settings, get_settings
@@ -175,7 +176,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         # The audit middleware sits inside the key check: it records which key read.
         middleware=[DefineMiddleware(BearerKeyMiddleware), AuditMiddleware],
-        dependencies=DEPENDENCIES,
         security=[{BEARER: []}],
     )
     rate_limiter = create_rate_limiter(settings)
@@ -201,6 +201,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[SystemController, SharedReportController, v1],
         plugins=[SQLAlchemyPlugin(config=db_config)],
+        # On the app, not on /v1: a share link's page, read without a key, is given the
+        # same services, bound to the tenant that shared the link.
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # api.errors logs each 500 once, with an error id; Litestar does not log it again.
         logging_config=LoggingConfig(log_exceptions="never"),

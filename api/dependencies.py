@@ -1,7 +1,13 @@
-"""Dependencies injected into the route handlers (one place, as in litestar-fullstack)."""
+"""Dependencies injected into the route handlers (one place, as in litestar-fullstack).
+
+Every service is bound to one tenant, ``tenant_id``: on the ``/v1`` routes the tenant of
+the caller's key; on a share link's page, which is read without a key, the tenant that
+shared the link (:mod:`api.domain.shares.controllers` provides ``tenant_id`` there).
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Request
@@ -29,18 +35,16 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal_of(request)
 
 
+async def provide_tenant(principal: NamedDependency[Principal]) -> uuid.UUID:
+    """The tenant the request's services are bound to: the caller's."""
+    return principal.tenant_id
+
+
 async def provide_instruments(
-    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+    db_session: NamedDependency[AsyncSession], tenant_id: NamedDependency[uuid.UUID]
 ) -> InstrumentService:
-    """Instruments visible to the caller's tenant."""
-    return InstrumentService(db_session, principal.tenant_id)
-
-
-async def provide_surveys(
-    db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
-) -> SurveyService:
-    """The caller's surveys."""
-    return SurveyService(db_session, principal.tenant_id)
+    """Instruments visible to the tenant."""
+    return InstrumentService(db_session, tenant_id)
 
 
 async def provide_answer_cache(request: Request[Any, Any, Any]) -> AnswerCache[StoredAnswers]:
@@ -49,18 +53,27 @@ async def provide_answer_cache(request: Request[Any, Any, Any]) -> AnswerCache[S
     return cache
 
 
+async def provide_surveys(
+    db_session: NamedDependency[AsyncSession],
+    tenant_id: NamedDependency[uuid.UUID],
+    answer_cache: NamedDependency[AnswerCache[StoredAnswers]],
+) -> SurveyService:
+    """The tenant's surveys, their answers read through the app's answer cache."""
+    return SurveyService(db_session, tenant_id, answer_cache)
+
+
 async def provide_responses(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
+    tenant_id: NamedDependency[uuid.UUID],
     answer_cache: NamedDependency[AnswerCache[StoredAnswers]],
 ) -> ResponseService:
-    """Responses of the caller's surveys, with the configured ingest limits and the
+    """Responses of the tenant's surveys, with the configured ingest limits and the
     app's answer cache."""
     settings = request.app.state.settings
     return ResponseService(
         db_session,
-        principal.tenant_id,
+        tenant_id,
         IngestLimits(
             max_rows=settings.max_batch_rows,
             max_attributes=settings.max_attributes,
@@ -72,42 +85,45 @@ async def provide_responses(
 
 
 async def provide_scoring(
-    response_service: NamedDependency[ResponseService],
+    survey_service: NamedDependency[SurveyService],
     instrument_service: NamedDependency[InstrumentService],
     release_service: NamedDependency[ReleaseService],
 ) -> ScoringService:
-    """Scores and reliability for the caller's tenant."""
-    return ScoringService(response_service, instrument_service, release_service)
+    """Scores and reliability for the tenant."""
+    return ScoringService(survey_service, instrument_service, release_service)
 
 
 async def provide_releases(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
+    tenant_id: NamedDependency[uuid.UUID],
 ) -> ReleaseService:
-    """Released reports of the caller's surveys, at the configured suppression floor."""
-    return ReleaseService(
-        db_session, principal.tenant_id, request.app.state.settings.min_group_size
-    )
+    """Released reports of the tenant's surveys, at the configured suppression floor."""
+    return ReleaseService(db_session, tenant_id, request.app.state.settings.min_group_size)
 
 
 async def provide_benchmarks(
     release_service: NamedDependency[ReleaseService],
 ) -> BenchmarkService:
-    """Norm tables and comparison sets of the caller's tenant."""
+    """Norm tables and comparison sets of the tenant."""
     return BenchmarkService(release_service)
 
 
 async def provide_reports(
-    release_service: NamedDependency[ReleaseService],
-    benchmark_service: NamedDependency[BenchmarkService],
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    tenant_id: NamedDependency[uuid.UUID],
 ) -> ReportService:
-    """Group reports with comparisons and benchmarks, from the surveys' releases."""
-    return ReportService(release_service, benchmark_service)
+    """Group reports with comparisons and benchmarks, from the surveys' releases, at the
+    configured suppression floor: for the report routes, share links and their public
+    page alike."""
+    settings = request.app.state.settings
+    return ReportService.for_tenant(db_session, tenant_id, settings.min_group_size)
 
 
 DEPENDENCIES = {
     "principal": Provide(provide_principal),
+    "tenant_id": Provide(provide_tenant),
     "answer_cache": Provide(provide_answer_cache),
     "instrument_service": Provide(provide_instruments),
     "survey_service": Provide(provide_surveys),

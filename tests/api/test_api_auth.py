@@ -69,7 +69,7 @@ def test_every_v1_route_declares_its_scope(settings: Settings) -> None:
             continue
         for handler in route.route_handlers:  # type: ignore[attr-defined]
             for method in handler.http_methods - {"OPTIONS"}:
-                guards = handler.guards or []
+                guards = handler.resolve_guards()  # the controller's, or the route's
                 scopes = [getattr(g, "required_scope", "missing") for g in guards]
                 assert len(scopes) == 1, f"{method} {route.path} has guards {guards}"
                 found[(method, route.path)] = scopes[0]

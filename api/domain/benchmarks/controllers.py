@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 from api.auth.guards import requires
 from api.domain.benchmarks.schemas import NormTableCreate, NormTableRead
 from api.domain.benchmarks.services import BenchmarkService
-from api.errors import problem_responses
+from api.openapi_responses import problem_responses
 
 __all__ = ["NormTableController"]
 

@@ -26,7 +26,7 @@ from api.domain.benchmarks.schemas import NormTableCreate, NormTableRead
 from api.domain.instruments.services import InstrumentService
 from api.domain.reports.releases import ReleaseService
 from api.errors import FieldError, ProblemError
-from mes.groups import ComparisonSet, benchmark_report
+from mes.groups import Benchmark, ComparisonSet, GroupReport, benchmark_report
 from mes.groups.benchmarks import MIN_ORGANISATIONS, BenchmarkError
 from mes.groups.norms import NormTableError, load_norm_table
 
@@ -186,7 +186,9 @@ class BenchmarkService:
             source=f"this tenant's surveys of {survey.instrument_id} {survey.instrument_version}",
         )
 
-    def place(self, report: Any, comparison: ComparisonSet, *, exclude: str) -> list[Any]:
+    def place(
+        self, report: GroupReport, comparison: ComparisonSet, *, exclude: str
+    ) -> list[Benchmark]:
         """Benchmark every shown group of ``report`` on every scale of the report that has
         at least five organisations (422, saying how many there are, when none has)."""
         sizes = {

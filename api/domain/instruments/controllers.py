@@ -12,7 +12,7 @@ from api.auth import Principal
 from api.auth.guards import any_key, requires
 from api.domain.instruments.schemas import InstrumentDetail, InstrumentSummary
 from api.domain.instruments.services import InstrumentService, describe
-from api.errors import problem_responses
+from api.openapi_responses import problem_responses
 
 __all__ = ["InstrumentController"]
 

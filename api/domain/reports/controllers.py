@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import pandas as pd
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from api.auth.guards import requires
+from api.db.models import Survey
 from api.domain.reports.html import html_response
 from api.domain.reports.services import (
     MAX_WAVES,
@@ -21,7 +23,9 @@ from api.domain.reports.services import (
     parse_by,
     parse_previous,
 )
-from api.errors import FieldError, ProblemError, problem_responses
+from api.errors import FieldError, ProblemError
+from api.openapi_responses import problem_responses
+from mes.groups import Trend
 from mes.io.formula_escape import write_csv
 
 __all__ = ["ReportController"]
@@ -87,7 +91,7 @@ Benchmark = Annotated[
 CSV = "text/csv"  # Litestar adds "; charset=utf-8" to text types itself
 
 
-def _csv(frame: Any) -> Response[str]:
+def _csv(frame: pd.DataFrame) -> Response[str]:
     """A report table as CSV, text cells and headers escaped against spreadsheet formulas."""
     return Response(write_csv(frame), media_type=CSV)
 
@@ -101,7 +105,7 @@ def _options(previous: str | None, benchmark: str | None, *, html: bool = False)
                          benchmark=benchmark, reliability=html)
 
 
-def _trend_body(trend: Any, surveys: list[Any]) -> dict[str, Any]:
+def _trend_body(trend: Trend, surveys: list[Survey]) -> dict[str, Any]:
     """The trend's JSON, with the survey behind each wave (``surveys``, oldest first)."""
     body: dict[str, Any] = trend.to_dict()
     body["surveys"] = [{"survey": str(s.id), "title": s.title, "wave": label}
@@ -128,10 +132,10 @@ class ReportController(Controller):
 
     path = "/surveys/{survey_id:uuid}"
     tags = ["reports"]  # noqa: RUF012
+    guards = [requires("reports:read")]  # noqa: RUF012 - every route reads aggregates
 
     @get(
         "/report",
-        guards=[requires("reports:read")],
         operation_id="getReport",
         opt={"audit": "report"},
         summary="Group report (JSON; CSV or HTML by Accept or the .csv/.html paths)",
@@ -176,7 +180,6 @@ class ReportController(Controller):
 
     @get(
         "/report.csv",
-        guards=[requires("reports:read")],
         operation_id="getReportCsv",
         opt={"audit": "report.csv"},
         summary="Group report as CSV (one row per group and scale)",
@@ -196,7 +199,6 @@ class ReportController(Controller):
 
     @get(
         "/report.html",
-        guards=[requires("reports:read")],
         operation_id="getReportHtml",
         opt={"audit": "report.html"},
         summary="Group report as a standalone HTML page with charts",
@@ -223,7 +225,6 @@ class ReportController(Controller):
 
     @get(
         "/compare/{other_id:str}",
-        guards=[requires("reports:read")],
         operation_id="compareSurveys",
         opt={"audit": "compare"},
         summary="Change from another survey (the earlier wave) to this one, by group",
@@ -260,7 +261,6 @@ class ReportController(Controller):
 
     @get(
         "/trend",
-        guards=[requires("reports:read")],
         operation_id="getTrend",
         opt={"audit": "trend"},
         summary="Trend over several waves, by group (JSON; CSV by Accept or /trend.csv)",
@@ -296,7 +296,6 @@ class ReportController(Controller):
 
     @get(
         "/trend.csv",
-        guards=[requires("reports:read")],
         operation_id="getTrendCsv",
         opt={"audit": "trend.csv"},
         summary="Trend over several waves as CSV (one row per group, scale and wave)",
@@ -323,7 +322,6 @@ class ReportController(Controller):
 
     @get(
         "/benchmarks",
-        guards=[requires("reports:read")],
         operation_id="getBenchmarks",
         opt={"audit": "benchmarks"},
         summary="Percentile ranks and bands of the survey's groups within a comparison set",

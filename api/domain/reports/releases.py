@@ -33,7 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import ReportRelease, Survey
-from api.domain.responses.storage import stored_answers
 from api.domain.surveys.services import SurveyService
 from api.errors import FieldError, ProblemError
 from mes.groups import GroupReport, raise_threshold
@@ -69,6 +68,8 @@ class ReleaseService:
         self.session = session
         self.tenant_id = tenant_id
         self.floor = floor
+        # Without the answer cache: a survey is released once, so its answers would only
+        # take the place of the score pages' entries, which are read again and again.
         self.surveys = SurveyService(session, tenant_id)
 
     async def release(self, survey: Survey) -> ReportRelease:
@@ -83,8 +84,8 @@ class ReleaseService:
         found = await self._find(survey.id)
         if found is not None:
             return found
-        instrument = await self.surveys.instrument_of(survey)
-        stored = await stored_answers(self.session, survey, instrument, respondents=False)
+        data = await self.surveys.data(survey)
+        instrument, stored = data.instrument, data.answers
         plan = survey_plan(survey, stored.attribute_names())
         attributes = stored.attribute_frame(plan_attributes([tuple(b) for b in plan]))
         floor = self.floor

@@ -18,16 +18,24 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey
+from api.domain.benchmarks.services import BenchmarkService
 from api.domain.reports.releases import ReleaseService
 from api.errors import FieldError, ProblemError
-from mes.groups import Trend, compare_reports, trend_from_reports
-
-if TYPE_CHECKING:
-    from api.domain.benchmarks.services import BenchmarkService
+from mes.groups import (
+    Benchmark,
+    GroupReport,
+    Trend,
+    WaveComparison,
+    compare_reports,
+    trend_from_reports,
+)
+from mes.reliability import ScaleCorrelations, ScaleReliability
 
 __all__ = [
     "MAX_WAVES",
@@ -137,13 +145,13 @@ class SurveyReport:
 
     title: str
     instrument: mes.Instrument
-    report: Any  # mes.groups.GroupReport
-    reliability: Any  # mapping scale -> ScaleReliability, or None
-    change: Any = None  # mes.groups.WaveComparison, or None
+    report: GroupReport
+    reliability: dict[str, ScaleReliability] | None  # the HTML page's, when shown
+    change: WaveComparison | None = None
     trend: Trend | None = None
-    benchmarks: Any = None  # list of mes.groups.Benchmark, or None
+    benchmarks: list[Benchmark] | None = None
     comparison: dict[str, Any] | None = None  # the comparison set's summary
-    intercorrelations: Any = None  # mes.ScaleCorrelations (HTML only), or None
+    intercorrelations: ScaleCorrelations | None = None  # the HTML page's, when shown
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON: the group report, plus ``change``, ``trend`` and
@@ -166,8 +174,16 @@ class ReportService:
 
     def __init__(self, releases: ReleaseService, benchmarks: BenchmarkService) -> None:
         self.releases = releases
+        self.surveys = releases.surveys  # the same tenant's
         self.floor = releases.floor  # MES_MIN_GROUP_SIZE, the releases' threshold
         self.benchmarks = benchmarks
+
+    @classmethod
+    def for_tenant(cls, session: AsyncSession, tenant_id: uuid.UUID, floor: int) -> ReportService:
+        """The report service of ``tenant_id`` on ``session``, at the suppression floor
+        ``floor`` (``MES_MIN_GROUP_SIZE``), with its comparison sets for benchmarks."""
+        releases = ReleaseService(session, tenant_id, floor)
+        return cls(releases, BenchmarkService(releases))
 
     def threshold(self, min_group_size: int | None) -> int:
         """The suppression threshold of a request: the floor unless raised (422 if lowered)."""
@@ -210,11 +226,11 @@ class ReportService:
         """
         options = options or ReportOptions()
         threshold = self.threshold(min_group_size)
-        survey = await self.releases.surveys.get_model(survey_id)
+        survey = await self.surveys.get_model(survey_id)
         waves = await self._waves(list(options.trend), survey) if options.trend else []
         release = await self.releases.release(survey)
         report = self.releases.report(release, by, threshold)
-        instrument = await self.releases.surveys.instrument_of(survey)
+        instrument = await self.surveys.instrument_of(survey)
         shown = options.reliability and release.respondents >= threshold
         reliability = self.releases.reliability(release) if shown else None
         between = self.releases.intercorrelations(release) if shown else None
@@ -242,7 +258,7 @@ class ReportService:
 
     async def compare(
         self, survey_id: uuid.UUID, other_id: uuid.UUID, by: list[str], min_group_size: int | None
-    ) -> tuple[Any, Survey, Survey]:
+    ) -> tuple[WaveComparison, Survey, Survey]:
         """Change from survey ``other_id`` (before) to ``survey_id`` (after).
 
         Returns
@@ -250,7 +266,7 @@ class ReportService:
         (WaveComparison, this survey, the other survey)
         """
         threshold = self.threshold(min_group_size)
-        survey = await self.releases.surveys.get_model(survey_id)
+        survey = await self.surveys.get_model(survey_id)
         report = self.releases.report(await self.releases.release(survey), by, threshold)
         comparison, before = await self._compare(other_id, survey, report, by, threshold,
                                                  "path.other_id")
@@ -281,7 +297,7 @@ class ReportService:
                 errors=[FieldError(field="query.previous", value=None,
                                    message="at least one survey id.")],
             )
-        survey = await self.releases.surveys.get_model(survey_id)
+        survey = await self.surveys.get_model(survey_id)
         waves = await self._waves(previous, survey)
         threshold = self.threshold(min_group_size)
         return await self._trend(waves, None, by, threshold), waves
@@ -290,7 +306,7 @@ class ReportService:
         """The surveys of a trend, oldest first, each checked before any is released (so
         that a trend refused for one wave releases none): known and this tenant's, each
         named once, the same instrument, closed."""
-        surveys = [await self.releases.surveys.get_model(i) for i in previous] + [latest]
+        surveys = [await self.surveys.get_model(i) for i in previous] + [latest]
         if latest.id in previous:
             raise ProblemError(
                 422,
@@ -315,7 +331,7 @@ class ReportService:
         return surveys
 
     async def _trend(
-        self, surveys: list[Survey], latest: mes.GroupReport | None, by: list[str],
+        self, surveys: list[Survey], latest: GroupReport | None, by: list[str],
         threshold: int,
     ) -> Trend:
         """The trend over checked surveys (:meth:`_waves`), each wave its release's report
@@ -356,10 +372,10 @@ class ReportService:
             )
 
     async def _compare(
-        self, other_id: uuid.UUID, after: Survey, report: mes.GroupReport, by: list[str],
+        self, other_id: uuid.UUID, after: Survey, report: GroupReport, by: list[str],
         threshold: int, field: str,
-    ) -> tuple[Any, Survey]:
-        before_survey = await self.releases.surveys.get_model(other_id)
+    ) -> tuple[WaveComparison, Survey]:
+        before_survey = await self.surveys.get_model(other_id)
         self._same_instrument(before_survey, after, field)
         release = await self.releases.release(before_survey)
         before = self.releases.report(release, by, threshold, field=field)

@@ -36,7 +36,7 @@ from api.domain.responses.exports import (
 from api.domain.responses.parsing import CSV, FHIR, JSON
 from api.domain.responses.schemas import BatchResult, ResponseOut
 from api.domain.responses.services import ResponseService, Submission
-from api.errors import problem_responses
+from api.openapi_responses import problem_responses
 from api.request_checks import media_type_of
 
 __all__ = ["BATCH_MEDIA_TYPES", "ResponseController", "SubmissionOperation"]

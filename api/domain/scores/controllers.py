@@ -34,7 +34,8 @@ from api.domain.scores.exports import (
 )
 from api.domain.scores.schemas import ReliabilityReport, ScorePage, ScoreRequest, ScoreResult
 from api.domain.scores.services import ScoringService
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
+from api.openapi_responses import problem_responses
 
 __all__ = ["ScoreController"]
 
@@ -196,7 +197,7 @@ async def _export(
         return Stream(
             scores_csv(scored, attributes),
             media_type=CSV_EXPORT,
-            headers=download_headers(f"scores-{scored.survey.id}.csv"),
+            headers=download_headers(f"scores-{scored.data.survey.id}.csv"),
         )
     if wanted == "fhir":
         if attributes:
@@ -206,10 +207,10 @@ async def _export(
         return Stream(
             scores_fhir(scored),
             media_type=FHIR_EXPORT,
-            headers=download_headers(f"scores-{scored.survey.id}.fhir.json"),
+            headers=download_headers(f"scores-{scored.data.survey.id}.fhir.json"),
         )
     return Stream(
         scores_jsonl(scored, attributes),
         media_type=JSONL_EXPORT,
-        headers=download_headers(f"scores-{scored.survey.id}.jsonl"),
+        headers=download_headers(f"scores-{scored.data.survey.id}.jsonl"),
     )

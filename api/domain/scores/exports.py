@@ -62,14 +62,12 @@ IncludeAttributes = Annotated[
 ]
 
 
-def _attribute_names(scored: ScoredSurvey) -> list[str]:
-    return sorted({name for attrs in scored.attributes for name in attrs})
-
-
 async def scores_csv(scored: ScoredSurvey, include_attributes: bool) -> AsyncIterator[str]:
     """The CSV export, header first, then chunks of rows."""
-    scales = list(scored.instrument.scale_ids)
-    names = _attribute_names(scored) if include_attributes else []
+    data = scored.data
+    scales = list(data.instrument.scale_ids)
+    names = data.answers.attribute_names() if include_attributes else []
+    attributes = data.answers.attribute_dicts() if names else []
     header = ["respondent"]
     for scale in scales:
         header += [scale, f"{scale}_pct", f"{scale}_answered"]
@@ -78,19 +76,20 @@ async def scores_csv(scored: ScoredSurvey, include_attributes: bool) -> AsyncIte
     if table is None:
         return
     scores, percent, answered = table.score_matrix, table.percent_matrix, table.answered_matrix
-    for start in range(0, len(scored.respondents), CHUNK_ROWS):
+    respondents = data.respondents
+    for start in range(0, len(respondents), CHUNK_ROWS):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        for i in range(start, min(start + CHUNK_ROWS, len(scored.respondents))):
-            cells = [safe_cell(scored.respondents[i])]
+        for i in range(start, min(start + CHUNK_ROWS, len(respondents))):
+            cells = [safe_cell(respondents[i])]
             for j in range(len(scales)):
                 cells += [
                     number_cell(float(scores[i, j]), "statistic"),
                     number_cell(float(percent[i, j]), "percent"),
                     number_cell(int(answered[i, j]), "count"),
                 ]
-            attrs = scored.attributes[i]
-            cells += [safe_cell(attrs.get(name)) for name in names]
+            if names:
+                cells += [safe_cell(attributes[i].get(name)) for name in names]
             writer.writerow(cells)
         yield buffer.getvalue()
 
@@ -99,10 +98,11 @@ async def scores_jsonl(scored: ScoredSurvey, include_attributes: bool) -> AsyncI
     """The JSON Lines export: one JSON page item per line."""
     if scored.table is None:
         return
-    attributes = scored.attributes if include_attributes else None
+    respondents = scored.data.respondents
+    attributes = scored.data.answers.attribute_dicts() if include_attributes else None
     exclude = None if include_attributes else {"attributes"}
-    for start in range(0, len(scored.respondents), CHUNK_ROWS):
-        rows = rows_of(scored.table, scored.respondents, start, start + CHUNK_ROWS, attributes)
+    for start in range(0, len(respondents), CHUNK_ROWS):
+        rows = rows_of(scored.table, respondents, start, start + CHUNK_ROWS, attributes)
         yield "".join(row.model_dump_json(exclude=exclude) + "\n" for row in rows)
 
 
@@ -113,7 +113,7 @@ _UCUM = "http://unitsofmeasure.org"
 def _observation(scored: ScoredSurvey, i: int, j: int, scale: str) -> dict[str, Any]:
     table = scored.table
     assert table is not None
-    instrument = scored.instrument
+    instrument = scored.data.instrument
     score = float(table.score_matrix[i, j])
     answered = int(table.answered_matrix[i, j])
     resource: dict[str, Any] = {
@@ -130,8 +130,8 @@ def _observation(scored: ScoredSurvey, i: int, j: int, scale: str) -> dict[str, 
         },
         "subject": {
             "identifier": {
-                "system": f"urn:mes:survey:{scored.survey.id}:respondent",
-                "value": scored.respondents[i],
+                "system": f"urn:mes:survey:{scored.data.survey.id}:respondent",
+                "value": scored.data.respondents[i],
             }
         },
         "component": [
@@ -171,10 +171,10 @@ async def scores_fhir(scored: ScoredSurvey) -> AsyncIterator[str]:
     """
     yield '{"resourceType":"Bundle","type":"collection","entry":['
     if scored.table is not None:
-        scales = list(scored.instrument.scale_ids)
+        scales = list(scored.data.instrument.scale_ids)
         per_chunk = max(1, CHUNK_ROWS // len(scales))  # about CHUNK_ROWS Observations
         first = True
-        n = len(scored.respondents)
+        n = len(scored.data.respondents)
         for start in range(0, n, per_chunk):
             parts = []
             for i in range(start, min(start + per_chunk, n)):

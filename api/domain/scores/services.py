@@ -12,12 +12,10 @@ import msgspec
 import numpy as np
 
 import mes
-from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
 from api.domain.reports.releases import ReleaseService
 from api.domain.responses.parsing import JSON, IngestLimits, parse_batch, reject
 from api.domain.responses.schemas import ResponseIn
-from api.domain.responses.services import ResponseService
 from api.domain.responses.validation import check_batch
 from api.domain.scores.schemas import (
     ReliabilityReport,
@@ -26,6 +24,7 @@ from api.domain.scores.schemas import (
     ScoreResult,
     ScoreRow,
 )
+from api.domain.surveys.services import SurveyData, SurveyService
 from api.errors import ProblemError
 
 __all__ = ["ScoredSurvey", "ScoringService", "rows_of", "score_rows", "score_table"]
@@ -89,12 +88,10 @@ def rows_of(
 
 @dataclass(frozen=True)
 class ScoredSurvey:
-    """Every stored respondent of a survey, scored (``table`` is None when there are none)."""
+    """Every stored respondent of a survey (read with respondent ids, in their order) and
+    their scores (``table`` is None when there are none)."""
 
-    survey: Survey
-    instrument: mes.Instrument
-    respondents: list[str]
-    attributes: list[dict[str, Any]]
+    data: SurveyData
     table: mes.ScoreTable | None
 
 
@@ -102,10 +99,9 @@ class ScoringService:
     """Scores for one tenant."""
 
     def __init__(
-        self, responses: ResponseService, instruments: InstrumentService,
-        releases: ReleaseService,
+        self, surveys: SurveyService, instruments: InstrumentService, releases: ReleaseService
     ) -> None:
-        self.responses = responses
+        self.surveys = surveys
         self.instruments = instruments
         self.releases = releases
 
@@ -115,40 +111,34 @@ class ScoringService:
         The whole survey is scored at once: median or mean imputation is defined
         on all of its data, so a page or an export gives the same numbers.
         """
-        survey = await self.responses.surveys.get_model(survey_id)
-        instrument = await self.responses.surveys.instrument_of(survey)
-        stored = await self.responses.stored(survey, instrument, respondents=True)
-        return ScoredSurvey(
-            survey=survey,
-            instrument=instrument,
-            respondents=stored.respondents or [],
-            attributes=stored.attribute_dicts(),
-            table=score_table(instrument, stored.values) if len(stored) else None,
-        )
+        data = await self.surveys.data(survey_id, respondents=True)
+        table = score_table(data.instrument, data.answers.values) if len(data.answers) else None
+        return ScoredSurvey(data, table)
 
     async def survey_scores(
         self, survey_id: uuid.UUID, limit: int, offset: int, *, attributes: bool = False
     ) -> ScorePage:
         """A page of respondents' scores, ordered by respondent id."""
         scored = await self.scored_survey(survey_id)
+        data = scored.data
         rows = (
             []
             if scored.table is None
             else rows_of(
                 scored.table,
-                scored.respondents,
+                data.respondents,
                 offset,
                 offset + limit,
-                scored.attributes if attributes else None,
+                data.answers.attribute_dicts() if attributes else None,
             )
         )
         return ScorePage(
-            survey=str(scored.survey.id),
-            instrument=scored.instrument.id,
-            instrument_version=scored.instrument.version,
-            scales=list(scored.instrument.scale_ids),
+            survey=str(data.survey.id),
+            instrument=data.instrument.id,
+            instrument_version=data.instrument.version,
+            scales=list(data.instrument.scale_ids),
             items=rows,
-            total=len(scored.respondents),
+            total=len(data.respondents),
             limit=limit,
             offset=offset,
         )
@@ -161,7 +151,7 @@ class ScoringService:
         away: like every group statistic it is released once, after fieldwork (409
         while open), and needs at least ``MES_MIN_GROUP_SIZE`` respondents (422).
         """
-        survey = await self.responses.surveys.get_model(survey_id)
+        survey = await self.surveys.get_model(survey_id)
         release = await self.releases.release(survey)
         payload = self.releases.reliability_payload(release)
         if payload is None:

@@ -9,18 +9,17 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import Principal
 from api.auth.guards import requires
 from api.db.models import ReportShare
 from api.domain.audit.middleware import AuditMiddleware, audit_context
 from api.domain.reports.html import html_response
+from api.domain.reports.services import ReportService
 from api.domain.shares.schemas import ShareCreate, ShareRead
-from api.domain.shares.services import ShareService, shared_report
-from api.domain.shares.signing import signing_key, verify
-from api.errors import problem_responses
+from api.domain.shares.services import ShareService, check_share, find_share, shared_report
+from api.domain.shares.signing import signing_key
+from api.openapi_responses import problem_responses
 
 __all__ = ["ShareController", "SharedReportController"]
 
@@ -39,11 +38,40 @@ async def provide_key(request: Request[Any, Any, Any]) -> bytes:
 async def provide_shares(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
-    principal: NamedDependency[Principal],
+    tenant_id: NamedDependency[uuid.UUID],
     share_key: NamedDependency[bytes],
+    report_service: NamedDependency[ReportService],
 ) -> ShareService:
     """Share links of the caller's tenant."""
-    return ShareService(db_session, principal.tenant_id, request.app.state.settings, share_key)
+    return ShareService(
+        db_session, tenant_id, request.app.state.settings, share_key, report_service
+    )
+
+
+async def provide_share(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    share_key: NamedDependency[bytes],
+    token: FromPath[str],
+) -> ReportShare:
+    """The link a token names, when it may be read (404 forged, unknown or revoked; 410
+    expired).
+
+    Every read of a genuine link, revoked and expired ones included, is recorded in the
+    audit log of the tenant that shared it, so the link is put in the audit context before
+    it is judged; a forged token is nobody's.
+    """
+    share = await find_share(db_session, share_key, token)
+    if share is not None:
+        audit_context(request.scope).update(
+            tenant_id=share.tenant_id, survey_id=share.survey_id, share_id=share.id
+        )
+    return check_share(share, share_key, token)
+
+
+async def provide_share_tenant(share: NamedDependency[ReportShare]) -> uuid.UUID:
+    """A link's page is read by the services of the tenant that shared it (no key)."""
+    return share.tenant_id
 
 
 def _base_url(request: Request[Any, Any, Any]) -> str:
@@ -55,6 +83,7 @@ class ShareController(Controller):
 
     path = "/"
     tags = ["shares"]  # noqa: RUF012
+    guards = [requires("reports:read")]  # noqa: RUF012
     dependencies = {  # noqa: RUF012
         "share_key": Provide(provide_key),
         "share_service": Provide(provide_shares),
@@ -62,7 +91,6 @@ class ShareController(Controller):
 
     @post(
         "/surveys/{survey_id:uuid}/report/shares",
-        guards=[requires("reports:read")],
         operation_id="createReportShare",
         summary="Create a share link to this report",
         status_code=201,
@@ -86,7 +114,6 @@ class ShareController(Controller):
 
     @get(
         "/shares",
-        guards=[requires("reports:read")],
         operation_id="listShares",
         summary="The tenant's share links",
         responses=problem_responses(401, 403, 429),
@@ -99,7 +126,6 @@ class ShareController(Controller):
 
     @delete(
         "/shares/{share_id:uuid}",
-        guards=[requires("reports:read")],
         operation_id="revokeShare",
         summary="Revoke a share link",
         responses=problem_responses(401, 403, 404, 429),
@@ -116,7 +142,11 @@ class SharedReportController(Controller):
 
     path = "/shared"
     tags = ["shares"]  # noqa: RUF012
-    dependencies = {"share_key": Provide(provide_key)}  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "share_key": Provide(provide_key),
+        "share": Provide(provide_share),
+        "tenant_id": Provide(provide_share_tenant),
+    }
     middleware = [AuditMiddleware]  # noqa: RUF012 - every read of a link is recorded
 
     @get(
@@ -130,10 +160,8 @@ class SharedReportController(Controller):
     )
     async def shared(
         self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
-        share_key: NamedDependency[bytes],
-        token: FromPath[str],
+        report_service: NamedDependency[ReportService],
+        share: NamedDependency[ReportShare],
     ) -> Response[str]:
         """The one report the link was made for. 404 when the token is unknown, forged or
         revoked; 410 when it expired.
@@ -141,16 +169,7 @@ class SharedReportController(Controller):
         Every read of a genuine link (revoked and expired ones included) is recorded in
         the audit log of the tenant that shared it; a forged token is nobody's.
         """
-        signed = verify(share_key, token)
-        if signed is not None:
-            share = await db_session.scalar(
-                select(ReportShare).where(ReportShare.id == signed.share_id)
-            )
-            if share is not None:
-                audit_context(request.scope).update(
-                    tenant_id=share.tenant_id, survey_id=share.survey_id, share_id=share.id
-                )
-        result = await shared_report(db_session, request.app.state.settings, share_key, token)
+        result = await shared_report(report_service, share)
         response = html_response(result)
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response

@@ -15,15 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ReportShare
-from api.domain.benchmarks.services import BenchmarkService
-from api.domain.reports.releases import ReleaseService
 from api.domain.reports.services import ReportOptions, ReportService, SurveyReport, parse_by
 from api.domain.shares.schemas import ShareCreate, ShareRead
 from api.domain.shares.signing import sign, verify
 from api.errors import FieldError, ProblemError
 from api.settings import Settings
 
-__all__ = ["ShareService", "now", "shared_report"]
+__all__ = ["ShareService", "check_share", "find_share", "now", "shared_report"]
 
 
 def now() -> dt.datetime:
@@ -35,25 +33,32 @@ def _aware(when: dt.datetime) -> dt.datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-def report_service(
-    session: AsyncSession, tenant_id: uuid.UUID, settings: Settings
-) -> ReportService:
-    """A report service of ``tenant_id`` (with benchmarks) at the service's floor: share
-    links are read without a key, so the controllers' dependencies cannot build it."""
-    releases = ReleaseService(session, tenant_id, settings.min_group_size)
-    return ReportService(releases, BenchmarkService(releases))
-
-
 class ShareService:
-    """Create, list and revoke one tenant's share links."""
+    """Create, list and revoke one tenant's share links.
+
+    Parameters
+    ----------
+    reports : ReportService, optional
+        The same tenant's report service: the request's on the routes
+        (:func:`api.dependencies.provide_reports`); by default one on ``session`` at the
+        configured floor, for callers outside a request (``mes demo``).
+    """
 
     def __init__(
-        self, session: AsyncSession, tenant_id: uuid.UUID, settings: Settings, key: bytes
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        settings: Settings,
+        key: bytes,
+        reports: ReportService | None = None,
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.settings = settings
         self.key = key
+        self.reports = reports or ReportService.for_tenant(
+            session, tenant_id, settings.min_group_size
+        )
 
     async def create(self, survey_id: uuid.UUID, data: ShareCreate, base_url: str) -> ShareRead:
         """Store a link after computing its report once (so a link never points at an error).
@@ -85,7 +90,7 @@ class ShareService:
             "previous": None if data.previous is None else str(data.previous),
             "benchmark": data.benchmark,
         }
-        await report_service(self.session, self.tenant_id, self.settings).report(
+        await self.reports.report(
             survey_id,
             by,
             data.min_group_size,
@@ -138,18 +143,22 @@ class ShareService:
         )
 
 
-async def shared_report(
-    session: AsyncSession, settings: Settings, key: bytes, token: str
-) -> SurveyReport:
-    """The report a token names: 404 when the token is forged, unknown or revoked, 410 expired.
+async def find_share(session: AsyncSession, key: bytes, token: str) -> ReportShare | None:
+    """The stored link a genuine token names, revoked and expired ones included (None for a
+    forged token or a link that is not stored)."""
+    signed = verify(key, token)
+    if signed is None:
+        return None
+    return await session.scalar(select(ReportShare).where(ReportShare.id == signed.share_id))
 
-    The threshold is the larger of the link's and the service's current floor.
-    """
+
+def check_share(share: ReportShare | None, key: bytes, token: str) -> ReportShare:
+    """The link a token names (``share``, as :func:`find_share` found it) when it may be read:
+    404 when the token is forged, unknown or revoked, 410 when it expired."""
     signed = verify(key, token)
     unknown = ProblemError(404, "no such share link (it may have been revoked)")
     if signed is None:
         raise unknown
-    share = await session.scalar(select(ReportShare).where(ReportShare.id == signed.share_id))
     if (
         share is None
         or share.revoked_at is not None
@@ -162,12 +171,20 @@ async def shared_report(
             f"this share link expired at {_aware(share.expires_at).isoformat()}; ask the person "
             "who shared it for a new link",
         )
+    return share
+
+
+async def shared_report(reports: ReportService, share: ReportShare) -> SurveyReport:
+    """The one report a link was made for, by ``reports`` of the tenant that shared it.
+
+    The threshold is the larger of the link's and the service's current floor.
+    """
     options = share.options
-    floor = settings.min_group_size
+    floor = reports.floor
     threshold = max(floor, int(options.get("min_group_size") or floor))
     previous = options.get("previous")
     try:
-        return await report_service(session, share.tenant_id, settings).report(
+        return await reports.report(
             share.survey_id,
             list(options.get("by") or []),
             threshold,

@@ -12,7 +12,7 @@ from api.auth.guards import any_key, requires
 from api.domain.pagination import Limit, Offset, Page
 from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from api.domain.surveys.services import SurveyService
-from api.errors import problem_responses
+from api.openapi_responses import problem_responses
 
 __all__ = ["SurveyController"]
 

@@ -1,8 +1,14 @@
-"""Surveys of one tenant."""
+"""Surveys of one tenant, and the unit every computation on a survey's answers reads.
+
+:class:`SurveyData` is that unit: the survey, the instrument it pins and its stored answers
+decoded into the matrix :mod:`mes` takes. :meth:`SurveyService.data` is the one way to read
+it, so that scores, their exports and report releases read a survey the same way.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import mes
 from api.db.models import Survey
 from api.domain.instruments.services import InstrumentService
+from api.domain.responses.cache import AnswerCache
+from api.domain.responses.storage import StoredAnswers, stored_answers
 from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from api.errors import FieldError, ProblemError
 from mes.groups.plan import PlanError, normalise_plan
 
-__all__ = ["SurveyService"]
+__all__ = ["SurveyData", "SurveyService"]
 
 _ONE_SURVEY = select(Survey).where(
     Survey.id == bindparam("survey_id"), Survey.tenant_id == bindparam("tenant_id")
@@ -23,13 +31,51 @@ _ONE_SURVEY = select(Survey).where(
 a fifth of running it."""
 
 
-class SurveyService:
-    """Create, read and update one tenant's surveys; foreign ids are 404."""
+@dataclass(frozen=True)
+class SurveyData:
+    """A survey of the service's tenant with its pinned instrument and its stored answers.
 
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    Attributes
+    ----------
+    survey : Survey
+    instrument : mes.Instrument
+        The id and version the survey pins.
+    answers : StoredAnswers
+        Every stored respondent's answers (respondents x items, in the instrument's item
+        order, NaN where missing) with their attributes; read-only, since it may be shared
+        through the answer cache.
+    """
+
+    survey: Survey
+    instrument: mes.Instrument
+    answers: StoredAnswers
+
+    @property
+    def respondents(self) -> list[str]:
+        """Respondent ids in the rows' order (empty unless read with ``respondents=True``)."""
+        return self.answers.respondents or []
+
+
+class SurveyService:
+    """Create, read and update one tenant's surveys; foreign ids are 404.
+
+    Parameters
+    ----------
+    answer_cache : AnswerCache, optional
+        The app's cache of decoded answers, which :meth:`data` reads through; without one
+        every read goes to the database.
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        answer_cache: AnswerCache[StoredAnswers] | None = None,
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.instruments = InstrumentService(session, tenant_id)
+        self.answer_cache = answer_cache
 
     async def create(self, data: SurveyCreate) -> SurveyRead:
         """Create a survey pinned to an instrument id and version (404 if unknown)."""
@@ -68,6 +114,29 @@ class SurveyService:
         """The pinned instrument of a survey."""
         inst, _ = await self.instruments.get(survey.instrument_id, survey.instrument_version)
         return inst
+
+    async def data(
+        self, survey: uuid.UUID | Survey, *, respondents: bool = False
+    ) -> SurveyData:
+        """A survey (by id: 404 when absent or another tenant's), its instrument and its
+        stored answers.
+
+        Parameters
+        ----------
+        survey : UUID or Survey
+            An id, or a survey already read in this request (its ``answers_version`` says
+            which cached answers are current).
+        respondents : bool
+            Also read the respondent ids and order the rows by them (score pages and
+            exports need them; releases do not, and read one column less).
+        """
+        if not isinstance(survey, Survey):
+            survey = await self.get_model(survey)
+        instrument = await self.instrument_of(survey)
+        answers = await stored_answers(
+            self.session, survey, instrument, respondents=respondents, cache=self.answer_cache
+        )
+        return SurveyData(survey, instrument, answers)
 
     async def get(self, survey_id: uuid.UUID) -> SurveyRead:
         """Read one survey."""

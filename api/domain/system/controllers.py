@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.db.engine import head_revision
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
+from api.openapi_responses import problem_responses
 
 __all__ = ["SystemController"]
 
