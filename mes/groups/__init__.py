@@ -15,6 +15,14 @@ The public functions:
 - :func:`compare_series`, :func:`trend_from_reports` - a trend over several waves: each
   wave's mean and each step's change, hidden wherever a wave's report hides the group.
 - :func:`icc` - ICC(1) and ICC(2) aggregation check (Bliese 2000).
+
+How a report is made, one module per step: :mod:`~mes.groups.options` (the options,
+checked once), :mod:`~mes.groups.grouping` (respondents scored once, coded by attribute
+and summed per cell), :mod:`~mes.groups.table` (every group of the plan: statistics and
+protection), :mod:`~mes.groups.summary` (the public functions and each breakdown's
+report). Protection: :mod:`~mes.groups.plan`, :mod:`~mes.groups.protection`,
+:mod:`~mes.groups.suppression`, :mod:`~mes.groups.disclosure`. Results:
+:mod:`~mes.groups.report` (one wave), :mod:`~mes.groups.wave_report` (change and trends).
 """
 
 from mes.groups.aggregation import ICCResult, icc, icc_from_summaries
@@ -29,14 +37,16 @@ from mes.groups.benchmarks import (
     benchmark_report,
     percentile_rank,
 )
-from mes.groups.change import ChangeCell, WaveComparison, compare_reports, compare_waves
+from mes.groups.change import compare_reports, compare_waves
+from mes.groups.grouping import MISSING_LABEL, GroupingError
 from mes.groups.norms import ComparisonSet, NormTableError, load_norm_table
 from mes.groups.plan import PlanError
 from mes.groups.protection import PROTECTS, TOO_FEW
 from mes.groups.report import GroupReport, GroupSummary, ScaleSummary, raise_threshold
-from mes.groups.summary import MISSING_LABEL, GroupingError, summarise, summarise_plan
+from mes.groups.summary import summarise, summarise_plan
 from mes.groups.suppression import suppress_small_groups
-from mes.groups.trends import Trend, TrendCell, WavePoint, compare_series, trend_from_reports
+from mes.groups.trends import compare_series, trend_from_reports
+from mes.groups.wave_report import ChangeCell, Trend, TrendCell, WaveComparison, WavePoint
 
 __all__ = [
     "DEFAULT_BAND_LABELS",

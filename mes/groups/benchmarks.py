@@ -26,7 +26,7 @@ import numpy as np
 
 from mes.errors import MesError
 from mes.groups.norms import ComparisonSet
-from mes.groups.summary import GroupReport
+from mes.groups.report import GroupReport
 
 __all__ = [
     "DEFAULT_BAND_LABELS",

@@ -20,20 +20,21 @@ stored reports can be compared (:func:`compare_reports`) without the answers.
 The two waves are treated as independent samples (anonymous surveys cannot
 pair respondents). The plain-language reading leads with the size of the
 effect (Cohen 1988: |g| < 0.2 negligible, < 0.5 small, < 0.8 medium, else large).
+The result types, :class:`~mes.groups.wave_report.WaveComparison` and its
+:class:`~mes.groups.wave_report.ChangeCell`, are in :mod:`mes.groups.wave_report`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from mes.distributions import t_quantile
+from mes.groups.grouping import GroupingError
 from mes.groups.report import GroupReport
-from mes.groups.summary import GroupingError, summarise
+from mes.groups.summary import summarise
+from mes.groups.wave_report import ChangeCell, WaveComparison
 from mes.instrument import Instrument
 from mes.responses import Errors
 
@@ -127,96 +128,6 @@ def read_change(
         if low <= 0 <= high:
             text += ". The interval includes no change, so it may be chance"
     return text + "."
-
-
-@dataclass(frozen=True)
-class ChangeCell:
-    """The change of one group on one scale.
-
-    ``status`` is ``"compared"``, ``"suppressed"`` (hidden in either wave: no
-    statistics at all) or ``"not in both waves"``.
-    """
-
-    scale: str
-    status: str
-    n_before: int | None = None
-    n_after: int | None = None
-    mean_before: float | None = None
-    mean_after: float | None = None
-    difference: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    df: float | None = None
-    hedges_g: float | None = None
-    reading: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class WaveComparison:
-    """Result of :func:`compare_waves`.
-
-    Attributes
-    ----------
-    by : tuple of str
-    min_group_size : int
-    ci : float
-    scales : tuple of str
-    groups : list of (dict, dict of str -> ChangeCell)
-        Group key and its cells, overall first.
-    before, after : GroupReport
-        The two suppressed wave reports the comparison was made from.
-
-    Examples
-    --------
-    >>> import mes
-    >>> from mes.groups import compare_waves
-    >>> inst = mes.load_instrument("uwes9")
-    >>> w1 = {f"uwes{i}": [3, 4] * 6 for i in range(1, 10)}
-    >>> w2 = {f"uwes{i}": [2, 3] * 6 for i in range(1, 10)}
-    >>> result = compare_waves(inst, w1, w2)
-    >>> result.cell("vigour").difference, result.to_dict()["groups"][0]["group"]
-    (-1.0, {})
-    """
-
-    by: tuple[str, ...]
-    min_group_size: int
-    ci: float
-    scales: tuple[str, ...]
-    groups: list[tuple[dict[str, str], dict[str, ChangeCell]]] = field(repr=False)
-    before: GroupReport = field(repr=False)
-    after: GroupReport = field(repr=False)
-
-    def cell(self, scale: str, **key: Any) -> ChangeCell:
-        """The change of the group ``key`` on ``scale``."""
-        wanted = {a: str(v) for a, v in key.items()}
-        for k, cells in self.groups:
-            if k == wanted:
-                return cells[scale]
-        raise KeyError(f"no group {wanted!r} in this comparison")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe nested dict (suppressed cells carry no statistics)."""
-        return {
-            "by": list(self.by),
-            "min_group_size": self.min_group_size,
-            "ci_level": self.ci,
-            "scales": list(self.scales),
-            "groups": [{"group": dict(k), "scales": {s: c.to_dict() for s, c in cells.items()}}
-                       for k, cells in self.groups],
-        }
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per group and scale."""
-        rows = []
-        for k, cells in self.groups:
-            for c in cells.values():
-                rows.append({"level": "|".join(k) or "overall",
-                             **{a: k.get(a) for a in self.by}, **c.to_dict()})
-        return pd.DataFrame(rows)
 
 
 def compare_waves(

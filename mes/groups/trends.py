@@ -1,7 +1,8 @@
 """Trends over several survey waves: each wave's mean per group, and each step's change.
 
 An organisation that runs the survey every year or two asks, over three to ten waves,
-whether it is improving. A :class:`Trend` answers per group and scale with
+whether it is improving. A :class:`~mes.groups.wave_report.Trend` answers per group and
+scale with
 
 - each wave's published figures: ``n``, the mean :math:`\\bar x_w` and its t interval
   :math:`\\bar x_w \\pm t_{(1 + ci)/2,\\, n_w - 1} \\, s_w / \\sqrt{n_w}`
@@ -42,19 +43,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from mes.errors import MesError
-from mes.groups.change import ChangeCell, WaveComparison, compare_reports
-from mes.groups.protection import suppression_note
+from mes.groups.change import compare_reports
+from mes.groups.grouping import GroupingError
 from mes.groups.report import GroupReport, GroupSummary, raise_threshold
-from mes.groups.summary import GroupingError, summarise
+from mes.groups.summary import summarise
 from mes.groups.suppression import check_threshold
+from mes.groups.wave_report import (
+    ABSENT,
+    SHOWN,
+    SUPPRESSED,
+    ChangeCell,
+    Trend,
+    TrendCell,
+    WaveComparison,
+    WavePoint,
+)
 from mes.instrument import Instrument
-from mes.io.numbers import clean_numbers
 from mes.responses import Errors
 
 __all__ = [
@@ -67,218 +76,6 @@ __all__ = [
     "compare_series",
     "trend_from_reports",
 ]
-
-SHOWN = "shown"
-"""Status of a wave's point: the wave's report publishes the cell."""
-SUPPRESSED = "suppressed"
-"""Status of a wave's point: the wave's report hides the group or the cell (no figures)."""
-ABSENT = "not in this wave"
-"""Status of a wave's point: the group has no respondents in that wave."""
-
-
-@dataclass(frozen=True)
-class WavePoint:
-    """One group on one scale in one wave: what that wave's report publishes.
-
-    Attributes
-    ----------
-    wave : str
-        The wave's label.
-    status : str
-        :data:`SHOWN`, :data:`SUPPRESSED` (no n, mean or interval) or :data:`ABSENT`.
-    n : int or None
-        Respondents with a score on the scale.
-    mean, ci_low, ci_high : float or None
-        Mean score and its t confidence interval.
-    reason : str or None
-        Why a suppressed point is hidden (:data:`mes.groups.TOO_FEW` or
-        :data:`mes.groups.PROTECTS`).
-    """
-
-    wave: str
-    status: str
-    n: int | None = None
-    mean: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    reason: str | None = None
-
-    @property
-    def shown(self) -> bool:
-        """Whether the point has a mean to draw."""
-        return self.status == SHOWN and self.mean is not None
-
-    def to_dict(self, min_group_size: int | None = None) -> dict[str, Any]:
-        """JSON-safe dict (15 significant digits, :mod:`mes.io.numbers`); a hidden point
-        says why (``suppressed_reason``, ``note``) and nothing else."""
-        out: dict[str, Any] = {
-            "wave": self.wave,
-            "status": self.status,
-            "n": self.n,
-            "mean": self.mean,
-            "ci": None if self.ci_low is None else [self.ci_low, self.ci_high],
-            "suppressed_reason": self.reason,
-        }
-        if self.status == SUPPRESSED and min_group_size is not None:
-            out["note"] = suppression_note(self.reason, min_group_size)
-        return clean_numbers(out)
-
-
-@dataclass(frozen=True)
-class TrendCell:
-    """One group on one scale across the waves.
-
-    Attributes
-    ----------
-    scale : str
-    points : tuple of WavePoint
-        One per wave, oldest first.
-    steps : tuple of ChangeCell
-        One per step (``steps[i]`` is wave ``i`` to wave ``i + 1``): the change as
-        :func:`mes.groups.compare_reports` gives it, status ``"suppressed"`` (no
-        statistic) when the group is hidden in either wave of the step.
-    """
-
-    scale: str
-    points: tuple[WavePoint, ...]
-    steps: tuple[ChangeCell, ...]
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Result of :func:`compare_series` and :func:`trend_from_reports`.
-
-    Attributes
-    ----------
-    instrument_id, instrument_version : str
-    by : tuple of str
-    min_group_size : int
-        The threshold every wave is suppressed at.
-    ci : float
-        Confidence level of the waves' and the steps' intervals.
-    scales : tuple of str
-    waves : tuple of str
-        Labels of the waves, oldest first.
-    groups : list of (dict, dict of str -> TrendCell)
-        Group key and its cells, overall first, then level by level (a group that
-        appears only in later waves comes after the others of its level).
-    reports : tuple of GroupReport
-        Each wave's report as published (at ``min_group_size``).
-    steps : tuple of WaveComparison
-        ``steps[i]``: wave ``i`` to wave ``i + 1``.
-
-    Examples
-    --------
-    >>> import mes
-    >>> from mes.groups import compare_series
-    >>> inst = mes.load_instrument("uwes9")
-    >>> waves = [{f"uwes{i}": [3, 4] * 6 for i in range(1, 10)},
-    ...          {f"uwes{i}": [3, 5] * 6 for i in range(1, 10)},
-    ...          {f"uwes{i}": [4, 5] * 6 for i in range(1, 10)}]
-    >>> trend = compare_series(inst, waves, labels=["2022", "2024", "2026"])
-    >>> [p.mean for p in trend.cell("vigour").points]
-    [3.5, 4.0, 4.5]
-    >>> [s.difference for s in trend.cell("vigour").steps]
-    [0.5, 0.5]
-    >>> trend.to_frame().shape[0] == len(trend.groups) * len(trend.scales) * 3
-    True
-    """
-
-    instrument_id: str
-    instrument_version: str
-    by: tuple[str, ...]
-    min_group_size: int
-    ci: float
-    scales: tuple[str, ...]
-    waves: tuple[str, ...]
-    groups: list[tuple[dict[str, str], dict[str, TrendCell]]] = field(repr=False)
-    reports: tuple[GroupReport, ...] = field(repr=False)
-    steps: tuple[WaveComparison, ...] = field(repr=False)
-
-    def cell(self, scale: str, **key: Any) -> TrendCell:
-        """The trend of the group ``key`` on ``scale`` (``trend.cell("index", site="N")``).
-
-        Raises
-        ------
-        KeyError
-            No such group or scale.
-        """
-        wanted = {a: str(v) for a, v in key.items()}
-        for k, cells in self.groups:
-            if k == wanted:
-                return cells[scale]
-        raise KeyError(f"no group {wanted!r} in this trend")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe nested dict: per group and scale, ``waves`` (one point per wave) and
-        ``steps`` (one change per step, with ``from`` and ``to`` naming its waves).
-
-        Hidden points and steps carry no statistic; figures keep 15 significant digits
-        (:mod:`mes.io.numbers`), as :meth:`GroupReport.to_dict` does.
-        """
-        k = self.min_group_size
-        return {
-            "instrument": {"id": self.instrument_id, "version": self.instrument_version},
-            "by": list(self.by),
-            "min_group_size": k,
-            "ci_level": self.ci,
-            "scales": list(self.scales),
-            "waves": list(self.waves),
-            "groups": [
-                {
-                    "group": dict(key),
-                    "scales": {
-                        s: {
-                            "waves": [p.to_dict(k) for p in c.points],
-                            "steps": [
-                                {"from": self.waves[i], "to": self.waves[i + 1],
-                                 **clean_numbers(step.to_dict())}
-                                for i, step in enumerate(c.steps)
-                            ],
-                        }
-                        for s, c in cells.items()
-                    },
-                }
-                for key, cells in self.groups
-            ],
-        }
-
-    def to_frame(self) -> pd.DataFrame:
-        """Long format: one row per group, scale and wave, oldest wave first.
-
-        Columns: ``level`` ("overall" or the attributes joined by ``|``), one column per
-        attribute of ``by``, ``scale``, ``wave``, ``status``, ``suppressed_reason``,
-        ``n``, ``mean``, ``ci_low``, ``ci_high``, then the step *into* this wave:
-        ``change_from`` (the previous wave's label; empty on the first wave),
-        ``change_status``, ``difference``, ``change_ci_low``, ``change_ci_high`` and
-        ``hedges_g``. Hidden points and steps are empty. The figures are unrounded:
-        :func:`mes.io.formula_escape.write_csv` rounds them by kind (:mod:`mes.io.numbers`).
-        """
-        rows = []
-        for key, cells in self.groups:
-            base: dict[str, Any] = {"level": "|".join(key) or "overall"}
-            for a in self.by:
-                base[a] = key.get(a)
-            for s, c in cells.items():
-                for i, p in enumerate(c.points):
-                    step = c.steps[i - 1] if i else None
-                    rows.append(dict(
-                        base, scale=s, wave=p.wave, status=p.status,
-                        suppressed_reason=p.reason, n=p.n, mean=p.mean, ci_low=p.ci_low,
-                        ci_high=p.ci_high,
-                        change_from=self.waves[i - 1] if i else None,
-                        change_status=None if step is None else step.status,
-                        difference=None if step is None else step.difference,
-                        change_ci_low=None if step is None else step.ci_low,
-                        change_ci_high=None if step is None else step.ci_high,
-                        hedges_g=None if step is None else step.hedges_g,
-                    ))
-        columns = ["level", *self.by, "scale", "wave", "status", "suppressed_reason", "n",
-                   "mean", "ci_low", "ci_high", "change_from", "change_status", "difference",
-                   "change_ci_low", "change_ci_high", "hedges_g"]
-        frame = pd.DataFrame(rows, columns=columns)
-        frame["n"] = frame["n"].astype("Int64")
-        return frame
 
 
 def compare_series(
@@ -484,6 +281,28 @@ def trend_from_reports(
     count = len(reports)
     _check_count(count, "reports")
     names = _labels(labels, count)
+    _check_one_series(reports, names)
+    first = reports[0]
+    threshold = max(r.min_group_size for r in reports)
+    if min_group_size is not None:
+        threshold = max(threshold, check_threshold(min_group_size))
+    # Raising only hides more: every wave at one threshold shows a subset of what its
+    # own report shows.
+    published = tuple(raise_threshold(r, threshold) for r in reports)
+    steps = tuple(compare_reports(a, b, ci=first.ci) for a, b in itertools.pairwise(published))
+    groups = _trend_groups(published, steps, names, first.scales)
+    return Trend(
+        instrument_id=first.instrument_id, instrument_version=first.instrument_version,
+        by=first.by, min_group_size=threshold, ci=float(first.ci), scales=first.scales,
+        waves=tuple(names), groups=groups, reports=published, steps=steps,
+    )
+
+
+_Key = tuple[tuple[str, str], ...]
+
+
+def _check_one_series(reports: Sequence[GroupReport], names: Sequence[str]) -> None:
+    """Every report is of the first one's instrument, breakdown, scales and confidence."""
     first = reports[0]
     for i, r in enumerate(reports[1:], start=1):
         if (r.instrument_id, r.instrument_version) != (first.instrument_id,
@@ -502,19 +321,23 @@ def trend_from_reports(
                     f"reports[{i}] ({names[i]}) has another {what} than reports[0] "
                     f"({names[0]}): {_words(mine)} against {_words(theirs)}"
                 )
-    threshold = max(r.min_group_size for r in reports)
-    if min_group_size is not None:
-        threshold = max(threshold, check_threshold(min_group_size))
-    # Raising only hides more: every wave at one threshold shows a subset of what its
-    # own report shows.
-    published = tuple(raise_threshold(r, threshold) for r in reports)
-    steps = tuple(compare_reports(a, b, ci=first.ci) for a, b in itertools.pairwise(published))
+
+
+def _trend_groups(
+    published: Sequence[GroupReport], steps: Sequence[WaveComparison], names: Sequence[str],
+    scales: Sequence[str],
+) -> list[tuple[dict[str, str], dict[str, TrendCell]]]:
+    """Per group of any wave and per scale: its point in every wave and every step.
+
+    Each point and step is read from one published report or comparison only
+    (:func:`_point`), so the trend shows nothing that they do not.
+    """
     wave_groups = [{tuple(g.key.items()): g for g in r.groups} for r in published]
     step_cells = [{tuple(k.items()): cells for k, cells in c.groups} for c in steps]
     groups = []
     for key in _ordered_keys(published):
         cells: dict[str, TrendCell] = {}
-        for s in first.scales:
+        for s in scales:
             points = tuple(_point(names[w], found.get(key), s)
                            for w, found in enumerate(wave_groups))
             changes = tuple(found[key][s] if key in found
@@ -522,14 +345,7 @@ def trend_from_reports(
                             for found in step_cells)
             cells[s] = TrendCell(scale=s, points=points, steps=changes)
         groups.append((dict(key), cells))
-    return Trend(
-        instrument_id=first.instrument_id, instrument_version=first.instrument_version,
-        by=first.by, min_group_size=threshold, ci=float(first.ci), scales=first.scales,
-        waves=tuple(names), groups=groups, reports=published, steps=steps,
-    )
-
-
-_Key = tuple[tuple[str, str], ...]
+    return groups
 
 
 def _check_count(count: int, name: str) -> None:
