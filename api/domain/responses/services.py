@@ -22,6 +22,7 @@ from api.domain.responses.packing import pack
 from api.domain.responses.parsing import Batch, IngestLimits, parse_batch, reject
 from api.domain.responses.schemas import BatchResult, ResponseOut
 from api.domain.responses.storage import (
+    ConcurrentInsertError,
     NewResponse,
     StoredAnswers,
     insert_responses,
@@ -215,7 +216,12 @@ class ResponseService:
         rows = prepared.rows
         if packed is not None:
             rows = [row._replace(packed=packed[i]) for i, row in enumerate(rows)]
-        await insert_responses(self.session, survey.id, rows)
+        try:
+            await insert_responses(self.session, survey.id, rows)
+        except ConcurrentInsertError:
+            raise ProblemError(
+                409, "a concurrent request stored some of these respondents; retry the batch"
+            ) from None
         total = await self._add_to_count(survey.id, len(rows) - len(existing))
         return BatchResult(
             accepted=len(rows),

@@ -33,10 +33,16 @@ from api.db.models import Survey, SurveyResponse
 from api.domain.responses.cache import AnswerCache, CacheKey
 from api.domain.responses.packing import unpack, unpack_joined
 from api.domain.responses.validation import answer_matrix
-from api.errors import ProblemError
 from mes.responses import response_matrix
 
-__all__ = ["NewResponse", "StoredAnswers", "insert_responses", "json_text", "stored_answers"]
+__all__ = [
+    "ConcurrentInsertError",
+    "NewResponse",
+    "StoredAnswers",
+    "insert_responses",
+    "json_text",
+    "stored_answers",
+]
 
 _COLUMNS = (
     "id",
@@ -76,8 +82,8 @@ async def insert_responses(
 
     Raises
     ------
-    ProblemError
-        409 when a concurrent request stored one of these respondents first.
+    ConcurrentInsertError
+        When a concurrent request stored one of these respondents first.
     """
     if not rows:
         return
@@ -168,10 +174,12 @@ async def _copy_postgresql(
         raise _concurrent() from None
 
 
-def _concurrent() -> ProblemError:
-    return ProblemError(
-        409, "a concurrent request stored some of these respondents; retry the batch"
-    )
+class ConcurrentInsertError(Exception):
+    """Another transaction stored one of the batch's respondents between check and insert."""
+
+
+def _concurrent() -> ConcurrentInsertError:
+    return ConcurrentInsertError("a concurrent request stored some of these respondents")
 
 
 @dataclass(frozen=True)
