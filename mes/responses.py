@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mes.docstrings import shared_parameters
 from mes.errors import InvalidResponsesError, ResponseColumnsError, ResponseProblem
 from mes.instrument import Instrument
 from mes.item_names import item_like_columns
@@ -57,6 +58,7 @@ class ResponseMatrix:
     invalid: tuple[ResponseProblem, ...] = ()
 
 
+@shared_parameters
 def response_matrix(
     instrument: Instrument,
     responses: Any,
@@ -71,15 +73,8 @@ def response_matrix(
     instrument : Instrument
     responses : DataFrame, mapping, sequence of mappings or 2-D array
         See the module docstring.
-    errors : {"raise", "missing"}
-        ``"raise"``: an :class:`~mes.InvalidResponsesError` listing every
-        invalid cell. ``"missing"``: invalid cells become missing and are listed
-        in ``ResponseMatrix.invalid``.
-    strict : bool
-        Raise :class:`~mes.ResponseColumnsError` on columns that look like item
-        ids but are not items of the instrument (:func:`mes.item_names.item_like_columns`:
-        ``mes3`` or ``MES31`` for the MES); other columns (attributes such as
-        ``site``) are ignored either way.
+    {errors}
+    {strict}
 
     Returns
     -------

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mes.docstrings import shared_parameters
 from mes.errors import ResponseProblem
 from mes.instrument import Instrument
 from mes.responses import (
@@ -223,6 +224,7 @@ def _scale_sums(
     return sums, present, answered
 
 
+@shared_parameters
 def score(
     instrument: Instrument,
     responses: Any,
@@ -240,14 +242,8 @@ def score(
         Item columns by item id (array columns in the instrument's item order).
         Missing answers: None, NaN or "". Coded answers go through
         ``response_scale.codes``. A ``respondent`` column labels the rows.
-    errors : {"raise", "missing"}, default "raise"
-        What to do with invalid answers (outside the scale, not whole numbers,
-        unknown codes): raise :class:`mes.InvalidResponsesError` listing every
-        one, or score them as missing and list them in ``ScoreTable.invalid``.
-    strict : bool, default False
-        Reject columns that look like item ids but are not items of the
-        instrument (:func:`mes.responses.item_like_columns`); attribute columns
-        are ignored either way.
+    {errors}
+    {strict}
 
     Returns
     -------

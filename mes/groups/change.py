@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mes.distributions import t_quantile
+from mes.docstrings import shared_parameters
 from mes.groups.grouping import GroupingError
 from mes.groups.report import GroupReport
 from mes.groups.summary import summarise
@@ -130,6 +131,7 @@ def read_change(
     return text + "."
 
 
+@shared_parameters
 def compare_waves(
     instrument: Instrument,
     before: Any,
@@ -162,7 +164,7 @@ def compare_waves(
     scales : sequence of str, optional
     ci : float, default 0.95
     margins : bool, default False
-    errors : {"raise", "missing"}
+    {errors}
 
     Returns
     -------

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mes.docstrings import shared_parameters
 from mes.errors import MesError
 from mes.instrument import Instrument
 from mes.responses import BLOCK_ROWS, Errors, keyed_answers, response_matrix
@@ -101,6 +102,7 @@ class GroupedScores:
         return int(self.scores.shape[0])
 
 
+@shared_parameters
 def prepare_scores(
     instrument: Instrument,
     responses: Any,
@@ -120,7 +122,7 @@ def prepare_scores(
         Every attribute of the plan.
     scales : sequence of str, optional
         The scales to report (default: all, in definition order).
-    errors : {"raise", "missing"}
+    {errors}
 
     Returns
     -------

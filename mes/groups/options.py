@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from mes.docstrings import shared_parameters
 from mes.groups.grouping import GroupingError
 from mes.groups.suppression import check_threshold
 from mes.responses import Errors
@@ -24,6 +25,7 @@ DEFAULT_QUANTILES = (0.25, 0.5, 0.75)
 DEFAULT_BINS = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
 
 
+@shared_parameters
 @dataclass(frozen=True, init=False)
 class SummaryOptions:
     """How a report's figures are computed and protected (the documented options of
@@ -51,7 +53,7 @@ class SummaryOptions:
         As given.
     headcounts : optional
         As given.
-    errors : {"raise", "missing"}
+    {errors}
 
     Raises
     ------

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mes.docstrings import fill_shared_parameters
 from mes.groups.aggregation import ICCResult, icc_from_summaries
 from mes.groups.grouping import MISSING_LABEL, GroupingError
 from mes.groups.options import DEFAULT_BINS, DEFAULT_QUANTILES, SummaryOptions
@@ -70,8 +71,7 @@ _OPTIONS_DOC = """
     quantiles : sequence of float, default (0.25, 0.5, 0.75)
     bins : sequence of float, default (0, 20, 40, 60, 80, 100)
         Histogram edges on the percent metric (0-100).
-    errors : {"raise", "missing"}
-        Invalid answers: raise, or score them as missing (as :func:`mes.score`).
+    {errors}
 """
 
 
@@ -267,9 +267,9 @@ def summarise_plan(
     return {b: _report(table, b, False) for b in allowed_breakdowns(chosen)}
 
 
-summarise.__doc__ = (summarise.__doc__ or "").format(options=_OPTIONS_DOC.strip("\n") + "\n")
-summarise_plan.__doc__ = (summarise_plan.__doc__ or "").format(
-    options=_OPTIONS_DOC.strip("\n") + "\n")
+_OPTIONS = fill_shared_parameters(_OPTIONS_DOC.strip("\n")) + "\n"
+summarise.__doc__ = (summarise.__doc__ or "").format(options=_OPTIONS)
+summarise_plan.__doc__ = (summarise_plan.__doc__ or "").format(options=_OPTIONS)
 
 
 def _breakdown(by: Any) -> Breakdown:

@@ -47,6 +47,7 @@ from typing import Any
 
 import pandas as pd
 
+from mes.docstrings import shared_parameters
 from mes.errors import MesError
 from mes.groups.change import compare_reports
 from mes.groups.grouping import GroupingError
@@ -78,6 +79,7 @@ __all__ = [
 ]
 
 
+@shared_parameters
 def compare_series(
     instrument: Instrument,
     waves: Sequence[Any],
@@ -119,7 +121,7 @@ def compare_series(
     ci : float, default 0.95
         Confidence level of the waves' t intervals and the steps' Welch intervals.
     margins : bool, default False
-    errors : {"raise", "missing"}
+    {errors}
 
     Returns
     -------

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from mes.docstrings import shared_parameters
 from mes.instrument import Instrument
 from mes.reliability.alpha import (
     DroppedStats,
@@ -30,6 +31,7 @@ NAN_POLICIES = ("pairwise", "listwise")
 CORRELATIONS = ("cov2cor", "pairwise")
 
 
+@shared_parameters
 def reliability(
     instrument: Instrument,
     responses: Any,
@@ -61,13 +63,8 @@ def reliability(
         are analysed, for every figure.
     ci : float, default 0.95
         Coverage of the Feldt confidence interval of alpha.
-    errors : {"raise", "missing"}, default "raise"
-        Invalid answers: raise :class:`mes.InvalidResponsesError`, or treat them
-        as missing.
-    strict : bool, default False
-        Reject columns that look like item ids but are not items of the
-        instrument (:func:`mes.responses.item_like_columns`); attribute columns
-        are ignored either way.
+    {errors}
+    {strict}
     correlations : {"cov2cor", "pairwise"}, default "cov2cor"
         Where the correlation matrix behind ``std_alpha``, ``g6``,
         ``average_r``, ``median_r``, ``signal_noise``, ``std_r``,

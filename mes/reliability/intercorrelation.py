@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mes.docstrings import shared_parameters
 from mes.instrument import Instrument
 from mes.reliability.analysis import require_instrument, selected_scales
 from mes.reliability.covariance import cov2cor, pairwise_cov
@@ -265,6 +266,7 @@ class ScaleCorrelations:
         )
 
 
+@shared_parameters
 def scale_intercorrelations(
     instrument: Instrument,
     responses: Any,
@@ -294,13 +296,8 @@ def scale_intercorrelations(
         respondents before scoring (:func:`mes.scoring.impute_missing`), so every
         respondent is scored. ``"none"``: correlations and alphas come from the
         pairwise item covariance matrix instead of from scores.
-    errors : {"raise", "missing"}, default "raise"
-        Invalid answers: raise :class:`mes.InvalidResponsesError`, or treat them
-        as missing.
-    strict : bool, default False
-        Reject columns that look like item ids but are not items of the
-        instrument (:func:`mes.responses.item_like_columns`); attribute columns
-        are ignored either way.
+    {errors}
+    {strict}
 
     Returns
     -------
