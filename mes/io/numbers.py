@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "MOST_DECIMALS",
     "PERCENT_DECIMALS",
     "SIGNIFICANT_DIGITS",
     "STATISTIC_DECIMALS",
@@ -64,6 +65,7 @@ __all__ = [
     "clean_numbers",
     "column_kind",
     "csv_text",
+    "decimals_against",
     "format_number",
     "frame_for_csv",
     "score_column_kinds",
@@ -265,3 +267,53 @@ def clean_numbers(data: Any) -> Any:
     if isinstance(data, float | np.floating):
         return clean_float(float(data))
     return data
+
+
+MOST_DECIMALS = 6
+"""No threshold needs more decimals than this to show which side a figure is on."""
+
+
+def decimals_against(x: float, thresholds: Iterable[float], digits: int = 2, *,
+                     above: Iterable[float] = ()) -> int:
+    """Fewest decimals (at least ``digits``) that keep ``x`` on its side of every threshold.
+
+    For a threshold ``t`` of ``thresholds`` (read as "below ``t``", like alpha
+    below 0.70) the shown value is below ``t`` exactly when ``x`` is; for one of
+    ``above`` (read as "more than ``t``", like a correlation beyond 1) it is more
+    than ``t`` exactly when ``x`` is.
+
+    Parameters
+    ----------
+    x : float
+    thresholds : iterable of float
+        Cut-offs the report reads as "below" (0.70 for alpha).
+    digits : int
+        Decimals used when no threshold is crossed.
+    above : iterable of float
+        Cut-offs the report reads as "more than".
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from mes.io.numbers import decimals_against
+    >>> decimals_against(0.697, [0.70]), decimals_against(0.6996, [0.70])
+    (3, 4)
+    >>> decimals_against(0.705, [0.70]), decimals_against(0.68, [0.70])
+    (2, 2)
+    >>> decimals_against(1.0004, [], above=[1.0])
+    4
+    """
+    below, over = list(thresholds), list(above)
+
+    def agrees(d: int) -> bool:
+        shown = float(f"{x:.{d}f}")
+        return (all((shown < t) == (x < t) for t in below)
+                and all((shown > t) == (x > t) for t in over))
+
+    d = digits
+    while d < MOST_DECIMALS and not agrees(d):
+        d += 1
+    return d

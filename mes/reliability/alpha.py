@@ -8,7 +8,7 @@ agree with R to rounding error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -116,7 +116,7 @@ def smc(R: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class AlphaStats:
-    """Scale-level coefficients (see :func:`alpha_stats`)."""
+    """Scale-level coefficients (see :func:`alpha_stats`); ``smc`` per item, behind ``g6``."""
 
     alpha: float
     std_alpha: float
@@ -124,6 +124,7 @@ class AlphaStats:
     average_r: float
     median_r: float
     signal_noise: float
+    smc: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
 
 def alpha_stats(C: np.ndarray, R: np.ndarray) -> AlphaStats:
@@ -176,7 +177,8 @@ def alpha_stats(C: np.ndarray, R: np.ndarray) -> AlphaStats:
     k = C.shape[0]
     nan = float("nan")
     if k < 2 or not np.isfinite(C).all():
-        return AlphaStats(nan, nan, nan, nan, nan, nan)
+        return AlphaStats(nan, nan, nan, nan, nan, nan, np.full(k, nan))
+    item_smc = smc(R)
     vt = float(C.sum())
     sum_r = float(R.sum())
     trace = float(np.trace(C))
@@ -184,11 +186,11 @@ def alpha_stats(C: np.ndarray, R: np.ndarray) -> AlphaStats:
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = factor * (1.0 - float(_ratio(trace, vt, trace)))
         std_alpha = factor * (1.0 - float(_ratio(k, sum_r, k)))
-        g6 = 1.0 - float(_ratio(k - float(smc(R).sum()), sum_r, k))
+        g6 = 1.0 - float(_ratio(k - float(item_smc.sum()), sum_r, k))
         average_r = (sum_r - k) / (k * (k - 1))
         median_r = float(np.median(R[np.tril_indices(k, -1)]))
         signal_noise = k * average_r / (1.0 - average_r) if average_r != 1 else float("inf")
-    return AlphaStats(alpha, std_alpha, g6, average_r, median_r, signal_noise)
+    return AlphaStats(alpha, std_alpha, g6, average_r, median_r, signal_noise, item_smc)
 
 
 def duhachek_ase(C: np.ndarray, n: int) -> float:

@@ -17,7 +17,6 @@ from mes.reliability.alpha import (
     duhachek_ase,
     feldt_ci,
     reversed_alpha,
-    smc,
 )
 from mes.reliability.covariance import ItemMoments, cov2cor, item_moments
 from mes.reliability.flags import degenerate_flags, item_flags, scale_flags
@@ -400,7 +399,7 @@ def _scale_report(
             scale=scale_id,
             items=analysed_ids,
             pair_counts=moments.counts[np.ix_(keep, keep)],
-            smc=smc(R),
+            smc=coef.smc,
             heywood=factor.heywood,
             omega_converged=factor.converged or not np.isfinite(R).all(),
         ))

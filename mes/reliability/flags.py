@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mes.io.numbers import decimals_against
 from mes.reliability.report import Flag
 
 __all__ = ["LOW_ALPHA", "MIN_RESPONDENTS", "degenerate_flags", "item_flags", "scale_flags"]
@@ -86,13 +87,8 @@ def scale_flags(
             f"{MIN_RESPONDENTS} is not a stable estimate.{span}",
         ))
     if math.isfinite(alpha) and alpha < LOW_ALPHA:
-        # Two decimals, or as many more as it takes for the figure itself to be below the
-        # threshold (0.697, 0.6996; never "0.70, below the usual 0.70"): the HTML report's
-        # table rounds alpha by the same rule (mes.html.format.decimals_against).
-        digits = 2
-        while digits < 6 and float(f"{alpha:.{digits}f}") >= LOW_ALPHA:
-            digits += 1
-        shown = f"{alpha:.{digits}f}"
+        # Never "0.70, below the usual 0.70": the rule the report's tables round by.
+        shown = f"{alpha:.{decimals_against(alpha, [LOW_ALPHA])}f}"
         flags.append(Flag(
             "low_alpha",
             f"Cronbach's alpha of '{scale}' is {shown}, below the usual {LOW_ALPHA:.2f}: "

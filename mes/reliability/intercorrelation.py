@@ -24,6 +24,7 @@ import pandas as pd
 
 from mes.docstrings import shared_parameters
 from mes.instrument import Instrument
+from mes.io.numbers import decimals_against
 from mes.reliability.analysis import require_instrument, selected_scales
 from mes.reliability.covariance import cov2cor, pairwise_cov
 from mes.reliability.flags import MIN_RESPONDENTS
@@ -541,10 +542,7 @@ def _fmt(x: float) -> str:
 
 def _fmt_beyond_one(x: float) -> str:
     """Enough decimals to show that ``|x| > 1`` (1.004 is "1.004", not "1.00")."""
-    for digits in range(2, 7):
-        if abs(round(x, digits)) > 1.0:
-            break
-    return f"{x:.{digits}f}"
+    return f"{x:.{decimals_against(abs(x), (), above=(1.0,))}f}"
 
 
 def _scale_flag(

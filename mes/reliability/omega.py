@@ -155,7 +155,23 @@ def _fit_in_order(R: np.ndarray) -> OneFactorFit:
     loadings = np.clip(result.x, -1.0, 1.0)
     heywood = (result.active_mask != 0) | (np.abs(loadings) >= 1.0 - 1e-9)
     loadings[heywood] = np.sign(loadings[heywood])
-    loadings, heywood = _newton_polish(loadings, ~heywood, rows, cols, target)
+    found = [_newton_polish(loadings, ~heywood, rows, cols, target)]
+    # Where a loading reaches the bound the fit can have mirror-image optima (an item
+    # held at 1 with the others' signs flipped) that fit equally well but give
+    # different omegas; which one a search lands on then turns on the last bit of R.
+    # One start per item, holding that item at 1, finds them all; of equally good
+    # fits the smallest omega is reported, so the answer never rests on chance.
+    for i in range(k):
+        marker = np.clip(R[:, i], -1.0, 1.0)
+        marker[i] = 1.0
+        found.append(_newton_polish(marker, np.arange(k) != i, rows, cols, target))
+    misfits = [float(((lam[rows] * lam[cols] - target) ** 2).sum()) for lam, _ in found]
+    best = min(misfits)
+    loadings, heywood = min(
+        (fit for fit, misfit in zip(found, misfits, strict=True)
+         if misfit <= best + 1e-10 * max(best, 1.0)),
+        key=lambda fit: omega_from_loadings(fit[0]),
+    )
     return OneFactorFit(_positive_sum(loadings), heywood, bool(result.status > 0))
 
 
