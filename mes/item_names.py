@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = ["item_like_columns", "probable_item"]
 
@@ -91,13 +92,17 @@ def item_like_columns(items: Sequence[str], columns: Sequence[str]) -> list[str]
     >>> item_like_columns(items, ["site", "mes3", "MES04", "mes31", "grade", "respondnt"])
     ['mes3', 'MES04', 'mes31']
     """
-    found = []
-    for column in map(str, columns):
-        parts = _STEM_NUMBER.match(column.lower())
-        if probable_item(column, items) is not None or (
-                parts is not None and _stem_of_items(parts.group(1), items)):
-            found.append(column)
-    return found
+    every = tuple(items)
+    return [column for column in map(str, columns) if _looks_like_item(every, column)]
+
+
+# Every submitted batch asks this of its attribute names (site, grade, ...): the same few
+# names against the same items, and difflib is slow, so the answers are remembered.
+@lru_cache(maxsize=4096)
+def _looks_like_item(items: tuple[str, ...], column: str) -> bool:
+    parts = _STEM_NUMBER.match(column.lower())
+    return probable_item(column, items) is not None or (
+        parts is not None and _stem_of_items(parts.group(1), items))
 
 
 def _stem_of_items(stem: str, items: Sequence[str]) -> bool:
