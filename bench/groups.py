@@ -6,6 +6,10 @@ percent favourable, quantiles and histogram of the index, ICCs) against
 scoring it needs anyway, and under a second in absolute terms; (b) what an analyst
 would write after scoring: a pandas ``groupby(...).agg(["count", "mean", "std"])`` per
 level (no CI, no suppression, no favourable share).
+
+And a release protected together with an earlier release sharing all but its last
+1% of responses (a snapshot of the same fieldwork, :mod:`mes.groups.overlap`), against
+the same plan protected alone.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pandas as pd
 
 import mes
 from bench.harness import Result
-from mes.groups import summarise
+from mes.groups import Release, summarise, summarise_plan
 
 BY = ["staff_group", "directorate"]
 
@@ -71,7 +75,17 @@ def run(quick: bool) -> list[Result]:
         lambda: pandas_baseline(inst, frame),
     ])
     size = f"{n:,} x 30 items, by {' x '.join(BY)} ({len(report)} groups)"
+    plan = [BY]
+    snapshot = frame.iloc[: n - n // 100].reset_index(drop=True)
+    earlier = Release(snapshot, reports=summarise_plan(inst, snapshot, plan=plan))
+    t_with, t_alone = interleaved_best([
+        lambda: summarise_plan(inst, frame, plan=plan, releases=[earlier]),
+        lambda: summarise_plan(inst, frame, plan=plan),
+    ], repeat=3)
     return [
+        Result("groups", "summarise_plan beside a snapshot release", t_with,
+               "summarise_plan alone", t_alone, "<= 3x",
+               f"{n:,} responses, snapshot of {len(snapshot):,}"),
         Result("groups", "summarise (2 attributes)", t_report, "mes.score alone", t_score,
                "<= 3x and < 1 s", size),
         Result("groups", "summarise (2 attributes)", t_report,

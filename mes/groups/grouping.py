@@ -38,6 +38,7 @@ __all__ = [
     "Grouping",
     "GroupingError",
     "attribute_label",
+    "bin_index",
     "cell_sums",
     "group_cells",
     "node_quantiles",
@@ -454,19 +455,37 @@ def _histogram_counts(
     """(cells, D, B): scored respondents per cell whose percent score falls in each bin."""
     n_bins = len(bins) - 1
     percent = scores.percent[:, list(distribution)]
-    widths = np.diff(bins)
-    with np.errstate(invalid="ignore"):
-        if np.allclose(widths, widths[0]):  # equal bins: arithmetic instead of a search
-            raw = np.floor((np.nan_to_num(percent, nan=bins[0]) - bins[0]) / widths[0])
-            which = np.clip(raw, 0, n_bins - 1).astype(np.int64)
-        else:
-            which = np.clip(np.searchsorted(bins[1:-1], percent, side="right"), 0, n_bins - 1)
+    which = bin_index(percent, bins)
     d_count = len(distribution)
     slot = (cell[:, None] * d_count + np.arange(d_count)) * n_bins + which
     return np.bincount(
         slot.ravel(), weights=(~np.isnan(percent)).ravel().astype(np.float64),
         minlength=n_cells * d_count * n_bins,
     ).reshape(n_cells, d_count, n_bins)
+
+
+def bin_index(percent: np.ndarray, bins: Any) -> np.ndarray:
+    """The histogram bin of each percent score: bins are closed on the left, the last one
+    on both sides, and values outside the edges fall in the first or last bin.
+
+    NaN (no score) gets bin 0; callers weight it out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mes.groups.grouping import bin_index
+    >>> bin_index(np.array([0.0, 19.9, 20.0, 100.0, np.nan]), [0, 20, 40, 60, 80, 100]).tolist()
+    [0, 0, 1, 4, 0]
+    """
+    bins = np.asarray(bins, dtype=np.float64)
+    n_bins = len(bins) - 1
+    widths = np.diff(bins)
+    with np.errstate(invalid="ignore"):
+        if np.allclose(widths, widths[0]):  # equal bins: arithmetic instead of a search
+            raw = np.floor((np.nan_to_num(percent, nan=bins[0]) - bins[0]) / widths[0])
+            return np.clip(raw, 0, n_bins - 1).astype(np.int64)
+        which = np.searchsorted(bins[1:-1], np.nan_to_num(percent, nan=bins[0]), side="right")
+        return np.clip(which, 0, n_bins - 1).astype(np.int64)
 
 
 def node_totals(cell_values: np.ndarray, grouping: Grouping) -> np.ndarray:

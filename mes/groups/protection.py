@@ -102,6 +102,7 @@ def protect_table(
     *,
     composites: Sequence[Composite] = (),
     cell_bins: dict[int, np.ndarray] | None = None,
+    hidden_groups: np.ndarray | None = None,
 ) -> Protection:
     """Hide every cell that a plan's reports, read together, could disclose.
 
@@ -122,6 +123,9 @@ def protect_table(
         Composite scales and their sub-scales (see :data:`Composite`).
     cell_bins : dict of int -> ndarray, shape (atoms, bins)
         For each distribution scale, scored respondents per histogram bin and atom.
+    hidden_groups : ndarray of bool, shape (nodes,), optional
+        Groups to hide whatever their size (what other releases would otherwise give
+        away, :mod:`mes.groups.overlap`); protection goes on from there.
 
     Returns
     -------
@@ -136,7 +140,8 @@ def protect_table(
         return suppression_mask(respondents, eqs, threshold, initial=hidden)
 
     hidden_group = protect(membership, cell_respondents, threshold,
-                           suppression_mask(respondents, eqs, threshold),
+                           suppression_mask(respondents, eqs, threshold,
+                                            initial=hidden_groups),
                            sizes=respondents, keep=keep, last=0)
     hidden = _protect_scales(membership, cell_scored, scored, eqs, threshold, hidden_group,
                              composites)

@@ -27,6 +27,7 @@ from mes.docstrings import fill_shared_parameters
 from mes.groups.aggregation import ICCResult, icc_from_summaries
 from mes.groups.grouping import MISSING_LABEL, GroupingError
 from mes.groups.options import DEFAULT_BINS, DEFAULT_QUANTILES, SummaryOptions
+from mes.groups.overlap import Release, protect_against_releases
 from mes.groups.plan import (
     Breakdown,
     allowed_breakdowns,
@@ -220,6 +221,7 @@ def summarise_plan(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     bins: Sequence[float] = DEFAULT_BINS,
     errors: Errors = "raise",
+    releases: Sequence[Release] = (),
 ) -> dict[Breakdown, GroupReport]:
     """Every report a plan allows, protected together: what a service publishes.
 
@@ -230,6 +232,13 @@ def summarise_plan(
     plan : sequence of sequences of str
         The breakdowns to publish (:mod:`mes.groups.plan`).
     {options}
+    releases : sequence of Release, optional
+        What other surveys of the same instrument have published, with their answers
+        (:class:`mes.groups.overlap.Release`). Where they share respondents with these
+        responses, the plan is protected together with them, so that no reader of all
+        of them can subtract one from another to pin down a few
+        (:mod:`mes.groups.overlap`).
+
     Returns
     -------
     dict of tuple of str -> GroupReport
@@ -264,6 +273,8 @@ def summarise_plan(
         distribution_scales=distribution_scales, headcounts=headcounts, errors=errors,
     )
     table = build_table(instrument, responses, attributes, chosen, options)
+    if releases:
+        table = protect_against_releases(table, responses, attributes, releases, errors=errors)
     return {b: _report(table, b, False) for b in allowed_breakdowns(chosen)}
 
 

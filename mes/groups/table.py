@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ from mes.groups.suppression import equations_for_levels
 from mes.instrument import Instrument
 from mes.responses import RESPONDENT_COLUMN
 
-__all__ = ["PlanTable", "build_table"]
+__all__ = ["PlanTable", "build_table", "hide_groups"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,9 @@ class PlanTable:
     heads : ndarray, shape (nodes,)
         Headcounts, NaN where none was given.
     protection : Protection
+    cells : dict of str -> ndarray
+        The per-cell sums everything above is added up from
+        (:func:`mes.groups.grouping.cell_sums`).
     """
 
     scores: GroupedScores
@@ -80,6 +83,7 @@ class PlanTable:
     quant: dict[str, np.ndarray]
     heads: np.ndarray
     protection: Protection
+    cells: dict[str, np.ndarray]
 
 
 def build_table(
@@ -129,7 +133,19 @@ def build_table(
     _check_headcounts(heads, respondents, protection, grouping.keys)
     quant = _distribution_quantiles(scores, grouping, dist, statistics["n"], options)
     return PlanTable(scores, grouping, attrs, plan, options, dist, respondents, statistics,
-                     hist, quant, heads, protection)
+                     hist, quant, heads, protection, sums)
+
+
+def hide_groups(table: PlanTable, hidden: np.ndarray) -> PlanTable:
+    """The table protected again with the ``hidden`` groups hidden from the start.
+
+    Hiding more never shows more: every cell hidden before stays hidden, and the
+    protection goes on from the new groups (complementary cells, scales, bins).
+    """
+    protection = _protect(table.scores, table.grouping, table.cells,
+                          [table.scores.scales.index(s) for s in table.distribution],
+                          table.options.min_group_size, hidden | table.protection.hidden_group)
+    return replace(table, protection=protection)
 
 
 def _distribution_scales(
@@ -164,7 +180,7 @@ def _composites(instrument: Instrument, scales: tuple[str, ...]) -> list[Composi
 
 def _protect(
     scores: GroupedScores, grouping: Grouping, sums: dict[str, np.ndarray],
-    dist_index: Sequence[int], threshold: int,
+    dist_index: Sequence[int], threshold: int, hidden_groups: np.ndarray | None = None,
 ) -> Protection:
     """Protect every node of the plan together: groups, scale cells and histogram bins."""
     return protect_table(
@@ -172,6 +188,7 @@ def _protect(
         equations_for_levels(grouping.keys), threshold,
         composites=_composites(scores.instrument, scores.scales),
         cell_bins={j: sums["hist"][:, d, :] for d, j in enumerate(dist_index)},
+        hidden_groups=hidden_groups,
     )
 
 

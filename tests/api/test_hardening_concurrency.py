@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import bearer, mes_rows
+from api_helpers import bearer, close_survey, mes_rows
 
 THREADS = 8
 
@@ -200,3 +200,42 @@ def test_many_single_submits_at_once_all_succeed_and_are_counted(
     assert len(_stored(live_server, headers, sid)) == clients * each
     survey = httpx.get(f"{live_server}/v1/surveys/{sid}", headers=headers, timeout=60).json()
     assert survey["responses"] == clients * each
+
+
+@pytest.mark.parametrize("server", ["live_server", "workers_server"])
+def test_surveys_sharing_responses_released_at_once_are_protected_together(
+    server: str, make_key: Any, request: pytest.FixtureRequest
+) -> None:
+    """Four snapshot surveys and their final surveys (the same 60 responses, then 3 late
+    doctors at site N) are released by eight report reads at the same moment, by one
+    server process and by two. Whichever release is stored second was protected against
+    the first: no group is shown in both with 1 to 9 respondents between them."""
+    live_server = request.getfixturevalue(server)
+    headers = bearer(make_key("surveys:write", "responses:write", "reports:read"))
+    pairs = []
+    with httpx.Client(base_url=live_server, headers=headers, timeout=60) as http:
+        for p in range(4):
+            rows = _rows(f"p{p}", 63, seed=40 + p)
+            for i, row in enumerate(rows):
+                row["attributes"] = {"site": "N" if i < 30 or i >= 60 else "S"}
+            pair = []
+            for batch in (rows[:60], rows):
+                sid = _survey(live_server, headers)
+                answer = http.post(f"/v1/surveys/{sid}/responses", json={"responses": batch})
+                assert answer.status_code == 201, answer.text
+                close_survey(http, {}, sid)
+                pair.append(sid)
+            pairs.append(pair)
+    surveys = [sid for pair in pairs for sid in pair]
+
+    def work(http: httpx.Client, i: int) -> httpx.Response:
+        return http.get(f"/v1/surveys/{surveys[i]}/report", params={"by": "site"})
+
+    results = _race(work, live_server, headers, n=len(surveys))
+    assert all(isinstance(r, httpx.Response) and r.status_code == 200 for r in results), results
+    shown = [{tuple(g["group"].items()): g["n"] for g in r.json()["groups"]} for r in results]
+    for p in range(4):
+        snapshot, final = shown[2 * p], shown[2 * p + 1]
+        for key, n in final.items():
+            if n is not None and snapshot.get(key) is not None:
+                assert not 0 < n - snapshot[key] < 10, (p, key, snapshot, final)

@@ -17,29 +17,50 @@ score; an erasure gives the erased doctor away the same way. So group statistics
   deletes the person's answers and respondent id; the release, which holds only
   aggregates over groups of at least ``MES_MIN_GROUP_SIZE``, stays as it was and so
   reveals nothing about the person erased (``docs/confidentiality.md``).
+- Surveys sharing responses are released as one system: a release is protected together
+  with the tenant's earlier releases of the same instrument (a snapshot of fieldwork
+  and the final data, the same answers under another plan, a release before an
+  erasure; :mod:`mes.groups.overlap`), and releases of one tenant are stored one at a
+  time, each checked against every release stored before it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import uuid
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import mes
 from api.db.models import ReportRelease, Survey
-from api.domain.surveys.services import SurveyService
+from api.domain.surveys.services import SurveyData, SurveyService
 from api.errors import FieldError, ProblemError
-from mes.groups import GroupReport, raise_threshold
+from mes.groups import GroupReport, Release, raise_threshold, release_discloses_items
 from mes.groups.plan import Breakdown, allowed_breakdowns, default_plan, plan_attributes
 from mes.reliability import ScaleCorrelations, ScaleReliability
 
 __all__ = ["ReleaseService", "breakdown_key", "survey_plan"]
+
+# A release is computed again when another survey of the tenant was released meanwhile
+# (by another process); this many times, then the request is refused with 503.
+_ATTEMPTS = 3
+
+# One lock per tenant while some request of this process is releasing one of its surveys.
+_RELEASING: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _lock_key(tenant_id: uuid.UUID) -> int:
+    """A PostgreSQL advisory lock key (signed 64-bit) for releases of one tenant."""
+    return int.from_bytes(tenant_id.bytes[:8], "big", signed=True)
 
 
 def breakdown_key(by: Breakdown) -> str:
@@ -78,23 +99,94 @@ class ReleaseService:
         Raises
         ------
         ProblemError
-            409 while the survey is open.
+            409 while the survey is open; 503 if other releases of the tenant kept
+            appearing while this one was computed.
         """
         self.check_closed(survey)
         found = await self._find(survey.id)
         if found is not None:
             return found
         data = await self.surveys.data(survey)
+        async with self._one_release_at_a_time():
+            for _ in range(_ATTEMPTS):
+                others = await self._released_alongside(survey)
+                row = await self._compute(survey, data, others)
+                stored = await self._store(row, survey, {o.id for o, _ in others})
+                if stored is not None:
+                    return stored
+        raise ProblemError(
+            503, f"survey {survey.id} could not be released: other surveys of this tenant were "
+            "being released at the same time; retry the request",
+        )
+
+    @contextlib.asynccontextmanager
+    async def _one_release_at_a_time(self) -> AsyncIterator[None]:
+        """Releases of this tenant one after another, so that each is protected against
+        every release stored before it: in this process by a lock, across processes on
+        PostgreSQL by an advisory lock on a connection of its own. (Processes sharing a
+        SQLite file are covered by the check in :meth:`_store`.)"""
+        lock = _RELEASING.setdefault(self.tenant_id, asyncio.Lock())
+        async with lock:
+            engine = self.session.bind
+            if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+                yield
+                return
+            key = {"key": _lock_key(self.tenant_id)}
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+                try:
+                    yield
+                finally:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+
+    async def _released_alongside(
+        self, survey: Survey, session: AsyncSession | None = None
+    ) -> list[tuple[Survey, ReportRelease]]:
+        """The tenant's other released surveys of the same instrument, with their releases:
+        a reader may hold their reports beside this survey's."""
+        rows = await (session or self.session).execute(
+            select(Survey, ReportRelease)
+            .join(ReportRelease, ReportRelease.survey_id == Survey.id)
+            .where(
+                Survey.tenant_id == self.tenant_id,
+                Survey.id != survey.id,
+                Survey.instrument_id == survey.instrument_id,
+                Survey.instrument_version == survey.instrument_version,
+            )
+            .order_by(Survey.created_at, Survey.id)
+        )
+        return [(s, r) for s, r in rows.all()]
+
+    async def _compute(
+        self, survey: Survey, data: SurveyData, others: list[tuple[Survey, ReportRelease]]
+    ) -> ReportRelease:
+        """Every report of the plan and the reliability report, protected together with
+        the other releases (:mod:`mes.groups.overlap`)."""
         instrument, stored = data.instrument, data.answers
         plan = survey_plan(survey, stored.attribute_names())
-        attributes = stored.attribute_frame(plan_attributes([tuple(b) for b in plan]))
+        names = list(plan_attributes([tuple(b) for b in plan]))
+        for _, earlier in others:
+            names.extend(plan_attributes([tuple(b) for b in earlier.plan]))
+        names = list(dict.fromkeys(names))
+        releases = []
+        for other, other_release in others:
+            answers = (await self.surveys.data(other)).answers
+            releases.append(Release(
+                answers.values, answers.attribute_frame(names),
+                reports={tuple(k.split(",")) if k else (): GroupReport.from_dict(v)
+                         for k, v in other_release.reports.items()},
+                item_statistics=other_release.reliability is not None, name=str(other.id),
+            ))
+        attributes = stored.attribute_frame(names)
         floor = self.floor
 
         def compute() -> tuple[dict[Breakdown, GroupReport], dict[str, Any] | None]:
             with np.errstate(all="ignore"):
                 reports = mes.summarise_plan(instrument, stored.values, attributes, plan,
-                                             min_group_size=floor, errors="missing")
-                if len(stored) < max(2, floor):
+                                             min_group_size=floor, errors="missing",
+                                             releases=releases)
+                if len(stored) < max(2, floor) or release_discloses_items(
+                        instrument, stored.values, releases, floor, errors="missing"):
                     return reports, None
                 scales = {s: r.to_dict() for s, r in mes.reliability(
                     instrument, stored.values, errors="missing").items()}
@@ -108,12 +200,18 @@ class ReleaseService:
             reports, reliability = await anyio.to_thread.run_sync(compute)
         except mes.MesError as exc:
             raise ProblemError(422, str(exc)) from None
-        row = ReportRelease(
+        return ReportRelease(
             tenant_id=self.tenant_id, survey_id=survey.id, plan=plan,
             min_group_size=self.floor, respondents=len(stored),
             reports={breakdown_key(b): r.to_dict() for b, r in reports.items()},
             reliability=reliability,
         )
+
+    async def _store(
+        self, row: ReportRelease, survey: Survey, seen: set[uuid.UUID]
+    ) -> ReportRelease | None:
+        """Store the release unless another survey of the tenant was released meanwhile
+        (then None: it must be protected against that one too)."""
         # Committed at once in a transaction of its own: a release is final whatever
         # becomes of the request, and the request's (read) transaction must not hold a
         # write lock while the audit entry of this read is written (SQLite). The request's
@@ -132,6 +230,13 @@ class ReleaseService:
                 if found is None:  # pragma: no cover - the conflict names this survey
                     raise
                 return found
+            # Another process may have stored a release of the tenant while this one was
+            # computed (on SQLite the insert above holds the write lock, so this read
+            # sees every release committed before it).
+            now = {o.id for o, _ in await self._released_alongside(survey, own)}
+            if now != seen:
+                await own.rollback()
+                return None
             await own.execute(
                 update(Survey).where(Survey.id == survey.id)
                 .values(released_at=dt.datetime.now(dt.UTC))

@@ -149,13 +149,24 @@ class ScoringService:
         Item means, variances and correlations are sums over every respondent, so a
         reliability report read before and after one response gives that response
         away: like every group statistic it is released once, after fieldwork (409
-        while open), and needs at least ``MES_MIN_GROUP_SIZE`` respondents (422).
+        while open), and needs at least ``MES_MIN_GROUP_SIZE`` respondents (422). Beside
+        another release sharing responses it is withheld where the two together would
+        describe fewer (422, :func:`mes.groups.release_discloses_items`).
         """
         survey = await self.surveys.get_model(survey_id)
         release = await self.releases.release(survey)
         payload = self.releases.reliability_payload(release)
+        minimum = max(2, self.releases.floor)
+        if payload is None and release.respondents >= minimum:
+            raise ProblemError(
+                422,
+                f"survey {survey_id} shares responses with other released surveys of this "
+                "tenant (a snapshot of the same fieldwork, the same answers released again, "
+                "a release before an erasure): its item statistics beside theirs would "
+                f"describe fewer than {self.releases.floor} respondents, so they are not "
+                "published",
+            )
         if payload is None:
-            minimum = max(2, self.releases.floor)
             raise ProblemError(
                 422,
                 f"reliability needs at least {minimum} respondents (MES_MIN_GROUP_SIZE); "
