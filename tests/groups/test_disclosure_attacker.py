@@ -463,7 +463,7 @@ def test_no_combination_of_a_plans_reports_pins_down_a_few(spec: dict[str, Any])
 _K = 10
 
 
-def _issue_survey() -> tuple[pd.DataFrame, dict[str, list[str]]]:
+def _four_in_one_cell_survey() -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """site {N, S} x grade {c, t}: N/c has 4 respondents, the other cells 20 each."""
     sizes = {("N", "c"): 4, ("N", "t"): 20, ("S", "c"): 20, ("S", "t"): 20}
     site, grade, level = [], [], []
@@ -488,7 +488,7 @@ def _n_and_sum(report: GroupReport, **key: str) -> tuple[int | None, float | Non
 
 
 def test_subtracting_a_crossed_cell_from_a_margin_no_longer_reveals_a_small_cell() -> None:
-    answers, attributes = _issue_survey()
+    answers, attributes = _four_in_one_cell_survey()
     nc = slice(0, 4)
     true_nc_sum = float(answers.iloc[nc].mean(axis=1).sum())
 
@@ -564,7 +564,7 @@ def test_a_bin_of_a_group_minus_the_same_bin_of_its_subgroups_reveals_no_few() -
 
     # The 4-person survey of section 2 (N/c 4, the other cells 20; N/c all at the top) is
     # safe too.
-    answers, attributes = _issue_survey()
+    answers, attributes = _four_in_one_cell_survey()
     plan = [["site", "grade"], ["grade"]]
     reports = list(summarise_plan(_UWES, answers, attributes, plan=plan,
                                   min_group_size=_K).values())
@@ -577,7 +577,7 @@ def test_a_bin_of_a_group_minus_the_same_bin_of_its_subgroups_reveals_no_few() -
 
 
 def test_a_breakdown_outside_the_plan_is_refused() -> None:
-    answers, attributes = _issue_survey()
+    answers, attributes = _four_in_one_cell_survey()
     with pytest.raises(PlanError, match=r"by=grade is not in the reporting plan \(site\)"):
         summarise(_UWES, answers, attributes, by=["grade"], plan=[["site"]])
 

@@ -51,7 +51,7 @@ def test_unescape_changes_only_what_escape_could_have_written(text: str) -> None
         assert escape_cell(read) == text
 
 
-def test_examples_of_the_issue() -> None:
+def test_awkward_cells_are_escaped_and_read_back() -> None:
     assert [escape_cell(t) for t in AWKWARD] == [
         "'=HYPERLINK(\"x\")", "'+44 20", "'-5 years", "'@home", "'\tx", "'\rx", "'quoted",
         "''=x", "'''x", "'", "'''", "-1", "-0.5", "1e3", "''-1", "'-", "'-inf", "",

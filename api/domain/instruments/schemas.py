@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["InstrumentDetail", "InstrumentSummary", "ScaleSummary"]
+__all__ = ["InstrumentDetail", "InstrumentSummary", "ScaleDefinition"]
 
 
-class ScaleSummary(BaseModel):
+class ScaleDefinition(BaseModel):
     """A scale and the items it is scored over."""
 
     id: str
@@ -36,4 +36,4 @@ class InstrumentDetail(InstrumentSummary):
     response_scale: dict[str, Any]
     scoring: dict[str, Any]
     items: list[dict[str, Any]]
-    scales: list[ScaleSummary]
+    scales: list[ScaleDefinition]

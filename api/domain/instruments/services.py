@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import TenantInstrument
-from api.domain.instruments.schemas import InstrumentDetail, InstrumentSummary, ScaleSummary
+from api.domain.instruments.schemas import InstrumentDetail, InstrumentSummary, ScaleDefinition
 from api.errors import FieldError, ProblemError
 from mes.instrument import instrument_from_mapping
 
@@ -36,7 +36,7 @@ def describe(inst: mes.Instrument, source: str) -> InstrumentDetail:
         scoring=inst.scoring.model_dump(mode="json"),
         items=[i.model_dump(mode="json", exclude_none=True) for i in inst.items],
         scales=[
-            ScaleSummary(id=s.id, title=s.title, items=list(inst.leaf_items(s.id)), scales=s.scales)
+            ScaleDefinition(id=s.id, title=s.title, items=list(inst.leaf_items(s.id)), scales=s.scales)
             for s in inst.scales
         ],
     )
