@@ -85,6 +85,20 @@ def _rank_of_gram(values: np.ndarray) -> np.ndarray:
     return values > 1e-9 * max(1.0, float(values.max(initial=0.0)))
 
 
+def _column_patterns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of a 0/1 matrix (as rows, sorted) and each column's index
+    among them: ``np.unique(matrix.T, axis=0, return_inverse=True)``."""
+    if matrix.shape[0] <= 62:
+        # Each column as one integer, the first row its highest bit, so that integer order
+        # is np.unique's lexicographic order: a 1-D unique instead of a row-wise one.
+        weights = np.int64(1) << np.arange(matrix.shape[0] - 1, -1, -1, dtype=np.int64)
+        codes = (matrix.T != 0).astype(np.int64) @ weights
+        _, first, block_of = np.unique(codes, return_index=True, return_inverse=True)
+        return (matrix.T[first] != 0).astype(matrix.dtype), block_of.reshape(-1)
+    patterns, block_of = np.unique(matrix.T, axis=0, return_inverse=True)
+    return patterns, block_of.reshape(-1)
+
+
 def find_disclosure(
     published: np.ndarray, counts: np.ndarray, threshold: int
 ) -> Disclosure | None:
@@ -144,8 +158,7 @@ def find_disclosure(
         return None
     published = published.reshape(-1, counts.size)
     matrix = published[:, occupied]
-    patterns, block_of = np.unique(matrix.T, axis=0, return_inverse=True)
-    block_of = block_of.reshape(-1)
+    patterns, block_of = _column_patterns(matrix)
     block_counts = np.bincount(block_of, weights=counts[occupied])
     small = block_counts < threshold - 0.5
     if not small.any():

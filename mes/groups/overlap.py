@@ -28,15 +28,17 @@ of them together pin down 1 to ``k - 1`` respondents: for the groups (respondent
 for each scale (respondents with a score) and for each histogram bin. Only this
 survey's cells can still be hidden: while a disclosure is found, the smallest group
 of this survey that takes part in it is hidden and the survey's own protection goes on
-from there (:func:`mes.groups.table.hide_groups`).
+from there (:func:`mes.groups.table.hide_more`). Where only a histogram bin takes
+part, the group's histogram is hidden and its other figures stay.
 
 Only releases connected to this survey through shared responses take part: one that
 shares nobody with it, nor with a release that does, describes other people.
 
 Notes
 -----
-A whole group is hidden where one of its scales or bins takes part in a disclosure:
-the simplest rule that cannot show in one cell what it hides in another. Quantiles
+A whole group is hidden where one of its scales takes part in a disclosure, and its
+whole histogram where a bin does: the simplest rules that cannot show in one cell what
+they hide in another. Quantiles
 are not totals and are not audited here; each is shown only with at least ``k``
 respondents on either side (:func:`mes.groups.protection.quantiles_shown`). If the
 releases already disclose something between themselves (released before this rule,
@@ -46,7 +48,7 @@ of this survey is hidden rather than add to it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,15 +57,21 @@ import pandas as pd
 
 from mes.groups.disclosure import find_disclosure
 from mes.groups.grouping import MISSING_LABEL, GroupingError, attribute_label, bin_index
+from mes.groups.protection import Protection
 from mes.groups.report import GroupReport, GroupSummary
-from mes.groups.table import PlanTable, hide_groups
+from mes.groups.table import PlanTable, hide_more
 from mes.instrument import Instrument
 from mes.responses import Errors, ResponseMatrix, response_matrix
 from mes.scoring import score_matrix
 
 __all__ = ["Release", "protect_against_releases", "release_discloses_items"]
 
-_EVERY_GROUP = -1
+_Leak = tuple[str, int, int]
+"""What to hide: ``("group", node, -1)``, ``("histogram", node, scale index)``, or
+:data:`_EVERY_GROUP`."""
+
+_EVERY_GROUP: _Leak = ("every group", -1, -1)
+"""The releases disclose on their own: hide every group of this survey."""
 
 
 @dataclass(frozen=True)
@@ -169,19 +177,27 @@ def protect_against_releases(
     fixed = [_ReleaseCells.of(releases[r], s + 1, atoms, attrs)
              for s, r in enumerate(universe.surveys)]
     threshold = table.options.min_group_size
-    # Hidden groups are gathered first and the survey's own protection applied once:
-    # applying it after each would hide partners (complementary cells) that a later
-    # group, hidden anyway, makes unnecessary.
-    hidden = np.zeros(len(table.grouping.keys), dtype=bool)
-    while True:
-        leak = _leaking_group(table, hidden, this, fixed, atoms, threshold)
-        if leak is None:
-            break
-        if leak == _EVERY_GROUP:
-            hidden[:] = True
-            break
-        hidden[leak] = True
-    return hide_groups(table, hidden) if hidden.any() else table
+    hidden = _Hidden(np.zeros(len(table.grouping.keys), dtype=bool),
+                     {table.scores.scales.index(s): np.zeros(len(table.grouping.keys), dtype=bool)
+                      for s in table.distribution})
+    # Level by level: hiding only takes published rows away, so a level found clean stays
+    # clean. What is hidden is gathered first and the survey's own protection applied
+    # once: applying it after each cell would hide partners (complementary cells) that
+    # a cell hidden later makes unnecessary.
+    for level in _levels(table, this, fixed, atoms):
+        # Each cell beside the same group of a release first, cheaply: most disclosures
+        # are one such pair, and every pair found must lose this survey's cell.
+        for mine, theirs, paired in level.pairs(table.protection, hidden):
+            if find_disclosure(np.vstack([mine, theirs]), level.counts, threshold):
+                _apply(hidden, paired)
+        while (leak := level.leak(table.protection, hidden, threshold)) is not None:
+            if leak == _EVERY_GROUP:
+                hidden.groups[:] = True
+                return hide_more(table, hidden.groups, hidden.histograms)
+            _apply(hidden, leak)
+    if not hidden.groups.any() and not any(h.any() for h in hidden.histograms.values()):
+        return table
+    return hide_more(table, hidden.groups, hidden.histograms)
 
 
 def release_discloses_items(
@@ -274,14 +290,29 @@ def _labels(responses: Any, attributes: Any, attrs: Sequence[str], n: int) -> np
 
 
 def _row_keys(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(n, 2) int64: a hash of each row's answers and labels, and which copy of it it is."""
+    """(n,) uint64: a hash of each row's answers and labels and of which copy of it it is
+    (the k-th of identical rows); equal keys are equal rows, but for a chance of 2**-64."""
     canonical = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN, no -0.0
     frame = pd.DataFrame(canonical)
     for j in range(labels.shape[1]):
         frame[f"label{j}"] = labels[:, j]
-    digest = pd.util.hash_pandas_object(frame, index=False).to_numpy().view(np.int64)
-    copy = pd.Series(digest).groupby(digest).cumcount().to_numpy()
-    return np.column_stack([digest, copy])
+    digest = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    copy = pd.Series(digest).groupby(digest).cumcount().to_numpy().astype(np.uint64)
+    return digest * np.uint64(0x9E3779B97F4A7C15) + copy  # wraps around: a hash
+
+
+def _row_ids(codes: np.ndarray) -> np.ndarray:
+    """One integer per row of a (n, c) array of small non-negative codes, equal for equal
+    rows and ordered as the rows are (a 1-D unique instead of a row-wise one)."""
+    if not codes.shape[1]:
+        return np.zeros(codes.shape[0], dtype=np.int64)
+    sizes = codes.max(axis=0).astype(np.int64) + 1
+    if float(np.prod(sizes.astype(np.float64))) >= 2.0**62:
+        return np.unique(codes, axis=0, return_inverse=True)[1].reshape(-1)
+    ids = np.zeros(codes.shape[0], dtype=np.int64)
+    for j in range(codes.shape[1]):
+        ids = ids * sizes[j] + codes[:, j]
+    return ids
 
 
 def _universe(
@@ -298,8 +329,8 @@ def _universe(
         values.append(matrix)
         labels.append(_labels(answers, attrs_of, attrs, matrix.shape[0]))
         keys.append(_row_keys(matrix, labels[-1]))
-    every = np.vstack(keys) if keys else np.zeros((0, 2), dtype=np.int64)
-    _, first, which = np.unique(every, axis=0, return_index=True, return_inverse=True)
+    every = np.concatenate(keys)
+    _, first, which = np.unique(every, return_index=True, return_inverse=True)
     which = which.reshape(-1)
     bounds = np.cumsum([0] + [len(k) for k in keys])
     rows = [which[bounds[i]:bounds[i + 1]] for i in range(len(keys))]
@@ -349,7 +380,7 @@ class _Atoms:
             [universe.member.astype(np.int64)]
             + [pd.factorize(universe.labels[:, j])[0] for j in range(universe.labels.shape[1])]
         )
-        _, first, atom_of = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+        _, first, atom_of = np.unique(_row_ids(codes), return_index=True, return_inverse=True)
         atom_of = atom_of.reshape(-1)
         table = score_matrix(instrument, ResponseMatrix(universe.values,
                                                         pd.RangeIndex(len(universe.values))))
@@ -370,6 +401,7 @@ class _Nodes:
 
     atoms: np.ndarray  # (nodes, atoms) bool
     regions: np.ndarray  # (nodes, atoms) bool
+    keys: list[tuple[tuple[str, str], ...]]  # (attribute, value) pairs of each, sorted
 
     @classmethod
     def of(cls, table: PlanTable, universe: _Universe, atoms: _Atoms,
@@ -381,7 +413,8 @@ class _Nodes:
         for i, key in enumerate(grouping.keys):
             for name, label in key:
                 regions[i] &= atoms.labels[:, attrs.index(name)] == label
-        return cls((grouping.membership() @ cell_atom) > 0, regions)
+        return cls((grouping.membership() @ cell_atom) > 0, regions,
+                   [tuple(sorted(key)) for key in grouping.keys])
 
 
 @dataclass(frozen=True)
@@ -389,6 +422,7 @@ class _ReleaseCells:
     """The cells a release published, over the atoms: groups, scale cells and bins."""
 
     groups: np.ndarray  # (g, atoms) bool: every shown group, once
+    keys: list[tuple[tuple[str, str], ...]]  # (attribute, value) pairs of each, sorted
     scales: dict[str, np.ndarray]  # scale -> (g,) bool: its cell shown
     bins: dict[str, tuple[np.ndarray, np.ndarray]]  # scale -> (edges, (g, bins) shown)
 
@@ -421,93 +455,128 @@ class _ReleaseCells:
             for g, histogram, _ in with_bins:
                 flags[g] = [not b["suppressed"] for b in histogram]
             bins[s] = (edges, flags)
-        return cls(rows, scales, bins)
+        return cls(rows, list(shown), scales, bins)
 
 
 # ----- the audit ------------------------------------------------------------------------------
 
 
-def _leaking_group(
-    table: PlanTable, hidden: np.ndarray, this: _Nodes, releases: list[_ReleaseCells],
-    atoms: _Atoms, threshold: int,
-) -> int | None:
-    """A group of this survey taking part in a disclosure when the table's hidden cells
-    and the ``hidden`` groups are hidden (see :func:`_audit` for which), or
-    ``_EVERY_GROUP`` if the releases disclose on their own, or None."""
-    protection = table.protection
-    sizes = table.respondents.astype(np.float64)
+@dataclass(frozen=True)
+class _Hidden:
+    """What the audit has hidden so far: whole groups, and per distribution scale (its
+    index) the groups whose histogram is hidden."""
+
+    groups: np.ndarray
+    histograms: dict[int, np.ndarray]
+
+
+def _apply(hidden: _Hidden, leak: _Leak) -> None:
+    kind, node, scale = leak
+    if kind == "histogram":
+        hidden.histograms[scale][node] = True
+    else:
+        hidden.groups[node] = True
+
+
+_Pair = tuple[np.ndarray, np.ndarray, _Leak]
+"""A cell of this survey, the same cell of a release, and what hiding it means."""
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One kind of total the audit solves: respondents, one scale's scored respondents,
+    or one distribution scale's histogram bins, over its own cells (atoms, or atom x bin)."""
+
+    counts: np.ndarray  # (cells,)
+    fixed: np.ndarray  # (rows, cells) bool: what the releases published
+    rows: Callable[[Protection, _Hidden], tuple[np.ndarray, np.ndarray, list[_Leak]]]
+    pairs: Callable[[Protection, _Hidden], list[_Pair]]
+
+    def leak(self, protection: Protection, hidden: _Hidden,
+             threshold: int) -> _Leak | None:
+        """What to hide next, ``_EVERY_GROUP``, or None when nothing is disclosed."""
+        mine, regions, meaning = self.rows(protection, hidden)
+        if not mine.shape[0]:
+            return None
+        # Each distinct row once, the releases' first: a cell of this survey equal to one
+        # a release published is published already, and hiding it would change nothing.
+        distinct, first = np.unique(np.vstack([self.fixed, mine]), axis=0, return_index=True)
+        found = find_disclosure(distinct, self.counts, threshold)
+        if found is None:
+            return None
+        ours = first[found.rows]
+        ours = ours[ours >= self.fixed.shape[0]] - self.fixed.shape[0]
+        if not ours.size:
+            if find_disclosure(self.fixed, self.counts, threshold) is not None:
+                return _EVERY_GROUP
+            ours = np.arange(mine.shape[0])  # pragma: no cover - a disclosure needs one of ours
+        # Hide a cell whose group holds some of the respondents disclosed, in this survey
+        # or (its region) in a release, first: hiding one that holds none of them (a group
+        # that is the same in every survey) would only move the subtraction elsewhere.
+        near = ours[(regions[ours] & found.atoms).any(axis=1)]
+        pool = near if near.size else ours
+        # A histogram bin before a whole group; then the smallest group.
+        bins = pool[[meaning[r][0] == "histogram" for r in pool]]
+        pool = bins if bins.size else pool
+        sizes = mine[pool].sum(axis=1)
+        return meaning[int(pool[np.argmin(sizes)])]
+
+
+def _levels(table: PlanTable, this: _Nodes, releases: list[_ReleaseCells],
+            atoms: _Atoms) -> list[_Level]:
+    """The audit's levels: groups, each scale, each distribution scale's bins."""
     n_atoms = atoms.member.shape[0]
-    visible = np.flatnonzero(~(protection.hidden_group | hidden))
-    fixed = np.vstack([r.groups for r in releases])
-    found = _audit(this.atoms[visible], this.regions[visible], visible, fixed,
-                   atoms.respondents, threshold, sizes)
-    if found is not None:
-        return found
+
+    def scale_rows(j: int) -> Callable[[Protection, _Hidden],
+                                       tuple[np.ndarray, np.ndarray, list[_Leak]]]:
+        def rows(protection: Protection, hidden: _Hidden) -> tuple[
+                np.ndarray, np.ndarray, list[_Leak]]:
+            shown = protection.hidden_group if j < 0 else protection.hidden[:, j]
+            visible = np.flatnonzero(~(shown | hidden.groups))
+            return (this.atoms[visible], this.regions[visible],
+                    [("group", int(i), -1) for i in visible])
+        return rows
+
+    def scale_pairs(j: int, scale: str) -> Callable[[Protection, _Hidden], list[_Pair]]:
+        def pairs(protection: Protection, hidden: _Hidden) -> list[_Pair]:
+            shown = protection.hidden_group if j < 0 else protection.hidden[:, j]
+            out: list[_Pair] = []
+            for release in releases:
+                where = {key: g for g, key in enumerate(release.keys)
+                         if j < 0 or (scale in release.scales and release.scales[scale][g])}
+                out.extend((this.atoms[i], release.groups[where[this.keys[i]]],
+                            ("group", int(i), -1))
+                           for i in np.flatnonzero(~(shown | hidden.groups))
+                           if this.keys[i] in where)
+            return out
+        return pairs
+
+    levels = [_Level(atoms.respondents, np.vstack([r.groups for r in releases]),
+                     scale_rows(-1), scale_pairs(-1, ""))]
     for j, scale in enumerate(table.scores.scales):
-        visible = np.flatnonzero(~(protection.hidden[:, j] | hidden))
         fixed = np.vstack([r.groups[r.scales[scale]] for r in releases if scale in r.scales]
                           or [np.zeros((0, n_atoms), dtype=bool)])
-        found = _audit(this.atoms[visible], this.regions[visible], visible, fixed,
-                       atoms.scored[:, j], threshold, sizes)
-        if found is not None:
-            return found
-    for scale in table.distribution:
-        found = _audit_bins(table, hidden, this, releases, atoms, scale, threshold, sizes)
-        if found is not None:
-            return found
-    return None
+        levels.append(_Level(atoms.scored[:, j], fixed, scale_rows(j), scale_pairs(j, scale)))
+    levels.extend(_bins_level(table, this, releases, atoms, scale)
+                  for scale in table.distribution)
+    return levels
 
 
-def _audit(
-    mine: np.ndarray, regions: np.ndarray, owners: np.ndarray, fixed: np.ndarray,
-    counts: np.ndarray, threshold: int, sizes: np.ndarray,
-) -> int | None:
-    """The group of this survey to hide for a disclosure of ``mine`` with ``fixed``.
-
-    Of this survey's rows taking part, the smallest group whose region holds some of
-    the respondents disclosed: hiding a group whose region holds none of them (one that
-    is the same in every survey) would only move the subtraction elsewhere.
-    """
-    if not mine.shape[0]:
-        return None
-    found = find_disclosure(np.vstack([mine, fixed]), counts, threshold)
-    if found is None:
-        return None
-    ours = found.rows[found.rows < mine.shape[0]]
-    if not ours.size:
-        if find_disclosure(fixed, counts, threshold) is not None:
-            return _EVERY_GROUP
-        ours = np.arange(mine.shape[0])  # pragma: no cover - a disclosure needs one of ours
-    near = ours[(regions[ours] & found.atoms).any(axis=1)]
-    nodes = owners[near if near.size else ours]
-    return int(nodes[np.argmin(sizes[nodes])])
-
-
-def _audit_bins(
-    table: PlanTable, hidden: np.ndarray, this: _Nodes, releases: list[_ReleaseCells],
-    atoms: _Atoms, scale: str, threshold: int, sizes: np.ndarray,
-) -> int | None:
-    """The bins audit of one distribution scale, over (atom, bin of every edge set)."""
+def _bins_level(table: PlanTable, this: _Nodes, releases: list[_ReleaseCells],
+                atoms: _Atoms, scale: str) -> _Level:
+    """One distribution scale's histograms, over (atom, bin under every edge set) cells:
+    a group's scored respondents, and each shown bin."""
     j = table.scores.scales.index(scale)
     percent = atoms.percent[:, j]
     scored = ~np.isnan(percent)
     edge_sets = [table.options.edges] + [r.bins[scale][0] for r in releases if scale in r.bins]
     signature = np.column_stack([atoms.of_response]
                                 + [bin_index(percent, e) for e in edge_sets])[scored]
-    cells, cell_of = np.unique(signature, axis=0, return_inverse=True)
+    _, first, cell_of = np.unique(_row_ids(signature), return_index=True, return_inverse=True)
+    cells = signature[first]
     counts = np.bincount(cell_of.reshape(-1), minlength=len(cells)).astype(np.float64)
     atom_of_cell, bin_of_cell = cells[:, 0], cells[:, 1:]
-    protection = table.protection
-    rows: list[np.ndarray] = []
-    regions: list[np.ndarray] = []
-    owners: list[int] = []
-    for i in np.flatnonzero(~(protection.hidden[:, j] | hidden)):
-        total, region = this.atoms[i][atom_of_cell], this.regions[i][atom_of_cell]
-        in_bins = [np.ones(len(cells), dtype=bool)] + [
-            bin_of_cell[:, 0] == b for b in np.flatnonzero(~protection.hidden_bins[j][i])]
-        rows.extend(total & b for b in in_bins)
-        regions.extend(region & b for b in in_bins)
-        owners.extend([int(i)] * len(in_bins))
+    in_bin = [bin_of_cell[:, 0] == b for b in range(len(edge_sets[0]) - 1)]
     fixed: list[np.ndarray] = []
     edge_set = 1
     for release in releases:
@@ -521,8 +590,47 @@ def _audit_bins(
                 fixed.extend(total & (bin_of_cell[:, edge_set] == b)
                              for b in np.flatnonzero(shown_bins[g]))
         edge_set += shown_bins is not None
-    if not rows:
-        return None
-    other = np.array(fixed, dtype=bool).reshape(len(fixed), len(cells))
-    return _audit(np.array(rows), np.array(regions), np.array(owners), other, counts,
-                  threshold, sizes)
+    node_cells = this.atoms[:, atom_of_cell]
+    node_regions = this.regions[:, atom_of_cell]
+
+    def rows(protection: Protection, hidden: _Hidden) -> tuple[
+            np.ndarray, np.ndarray, list[_Leak]]:
+        mine: list[np.ndarray] = []
+        regions: list[np.ndarray] = []
+        meaning: list[_Leak] = []
+        for i in np.flatnonzero(~(protection.hidden[:, j] | hidden.groups)):
+            mine.append(node_cells[i])
+            regions.append(node_regions[i])
+            meaning.append(("group", int(i), -1))
+            if hidden.histograms[j][i]:
+                continue
+            for b in np.flatnonzero(~protection.hidden_bins[j][i]):
+                mine.append(node_cells[i] & in_bin[b])
+                regions.append(node_regions[i] & in_bin[b])
+                meaning.append(("histogram", int(i), j))
+        shape = (len(mine), len(cells))
+        return (np.array(mine, dtype=bool).reshape(shape),
+                np.array(regions, dtype=bool).reshape(shape), meaning)
+
+    def pairs(protection: Protection, hidden: _Hidden) -> list[_Pair]:
+        out: list[_Pair] = []
+        edge_set = 1
+        for release in releases:
+            if scale not in release.bins:
+                continue
+            edges, shown_bins = release.bins[scale]
+            same_edges = np.array_equal(edges, edge_sets[0])
+            where = {key: g for g, key in enumerate(release.keys) if release.scales[scale][g]}
+            for i in np.flatnonzero(~(protection.hidden[:, j] | hidden.groups)):
+                g = where.get(this.keys[i])
+                if g is None or hidden.histograms[j][i] or not same_edges:
+                    continue
+                total = release.groups[g][atom_of_cell]
+                out.extend((node_cells[i] & in_bin[b], total & (bin_of_cell[:, edge_set] == b),
+                            ("histogram", int(i), j))
+                           for b in np.flatnonzero(~protection.hidden_bins[j][i] & shown_bins[g]))
+            edge_set += 1
+        return out
+
+    return _Level(counts, np.array(fixed, dtype=bool).reshape(len(fixed), len(cells)), rows,
+                  pairs)

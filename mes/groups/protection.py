@@ -103,6 +103,7 @@ def protect_table(
     composites: Sequence[Composite] = (),
     cell_bins: dict[int, np.ndarray] | None = None,
     hidden_groups: np.ndarray | None = None,
+    hidden_histograms: dict[int, np.ndarray] | None = None,
 ) -> Protection:
     """Hide every cell that a plan's reports, read together, could disclose.
 
@@ -126,6 +127,9 @@ def protect_table(
     hidden_groups : ndarray of bool, shape (nodes,), optional
         Groups to hide whatever their size (what other releases would otherwise give
         away, :mod:`mes.groups.overlap`); protection goes on from there.
+    hidden_histograms : dict of int -> ndarray of bool, shape (nodes,), optional
+        Per distribution scale, groups whose whole histogram is to be hidden (their
+        other figures stay).
 
     Returns
     -------
@@ -146,7 +150,8 @@ def protect_table(
     hidden = _protect_scales(membership, cell_scored, scored, eqs, threshold, hidden_group,
                              composites)
     hidden_bins = {
-        j: _protect_bins(membership, bins, threshold, hidden[:, j])
+        j: _protect_bins(membership, bins, threshold, hidden[:, j],
+                         (hidden_histograms or {}).get(j))
         for j, bins in (cell_bins or {}).items()
     }
     group_reason: list[str | None] = [
@@ -220,13 +225,16 @@ def _bins_within(node_bins: np.ndarray, threshold: int, hidden: np.ndarray) -> n
 
 
 def _protect_bins(
-    membership: np.ndarray, cell_bins: np.ndarray, threshold: int, cell_hidden: np.ndarray
+    membership: np.ndarray, cell_bins: np.ndarray, threshold: int, cell_hidden: np.ndarray,
+    histogram_hidden: np.ndarray | None = None,
 ) -> np.ndarray:
     n_nodes = membership.shape[0]
     n_cells, n_bins = cell_bins.shape
     node_bins = membership @ cell_bins
     hidden = np.zeros((n_nodes, n_bins), dtype=bool)
     hidden[cell_hidden] = True
+    if histogram_hidden is not None:
+        hidden[histogram_hidden] = True
     hidden = _bins_within(node_bins, threshold, hidden)
     counts = cell_bins.reshape(-1)  # atom (cell, bin) at cell * n_bins + bin
     if not ((counts > 0) & (counts < threshold)).any():

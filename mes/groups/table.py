@@ -38,7 +38,7 @@ from mes.groups.suppression import equations_for_levels
 from mes.instrument import Instrument
 from mes.responses import RESPONDENT_COLUMN
 
-__all__ = ["PlanTable", "build_table", "hide_groups"]
+__all__ = ["PlanTable", "build_table", "hide_more"]
 
 
 @dataclass(frozen=True)
@@ -136,15 +136,30 @@ def build_table(
                      hist, quant, heads, protection, sums)
 
 
-def hide_groups(table: PlanTable, hidden: np.ndarray) -> PlanTable:
-    """The table protected again with the ``hidden`` groups hidden from the start.
+def hide_more(
+    table: PlanTable, groups: np.ndarray, histograms: dict[int, np.ndarray] | None = None
+) -> PlanTable:
+    """The table protected again with more hidden from the start.
 
-    Hiding more never shows more: every cell hidden before stays hidden, and the
-    protection goes on from the new groups (complementary cells, scales, bins).
+    Parameters
+    ----------
+    table : PlanTable
+    groups : ndarray of bool, shape (nodes,)
+        Groups to hide whole.
+    histograms : dict of int -> ndarray of bool, shape (nodes,), optional
+        Per distribution scale (its index in ``table.scores.scales``), groups whose
+        histogram is to be hidden (every bin).
+
+    Returns
+    -------
+    PlanTable
+        Hiding more never shows more: every cell hidden before stays hidden, and the
+        protection goes on from the new cells (complementary cells, scales, bins).
     """
     protection = _protect(table.scores, table.grouping, table.cells,
                           [table.scores.scales.index(s) for s in table.distribution],
-                          table.options.min_group_size, hidden | table.protection.hidden_group)
+                          table.options.min_group_size, groups | table.protection.hidden_group,
+                          histograms)
     return replace(table, protection=protection)
 
 
@@ -181,6 +196,7 @@ def _composites(instrument: Instrument, scales: tuple[str, ...]) -> list[Composi
 def _protect(
     scores: GroupedScores, grouping: Grouping, sums: dict[str, np.ndarray],
     dist_index: Sequence[int], threshold: int, hidden_groups: np.ndarray | None = None,
+    hidden_histograms: dict[int, np.ndarray] | None = None,
 ) -> Protection:
     """Protect every node of the plan together: groups, scale cells and histogram bins."""
     return protect_table(
@@ -189,6 +205,7 @@ def _protect(
         composites=_composites(scores.instrument, scores.scales),
         cell_bins={j: sums["hist"][:, d, :] for d, j in enumerate(dist_index)},
         hidden_groups=hidden_groups,
+        hidden_histograms=hidden_histograms,
     )
 
 
