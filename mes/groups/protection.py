@@ -103,7 +103,8 @@ def protect_table(
     composites: Sequence[Composite] = (),
     cell_bins: dict[int, np.ndarray] | None = None,
     hidden_groups: np.ndarray | None = None,
-    hidden_histograms: dict[int, np.ndarray] | None = None,
+    hidden_cells: np.ndarray | None = None,
+    hidden_bins: dict[int, np.ndarray] | None = None,
 ) -> Protection:
     """Hide every cell that a plan's reports, read together, could disclose.
 
@@ -127,9 +128,10 @@ def protect_table(
     hidden_groups : ndarray of bool, shape (nodes,), optional
         Groups to hide whatever their size (what other releases would otherwise give
         away, :mod:`mes.groups.overlap`); protection goes on from there.
-    hidden_histograms : dict of int -> ndarray of bool, shape (nodes,), optional
-        Per distribution scale, groups whose whole histogram is to be hidden (their
-        other figures stay).
+    hidden_cells : ndarray of bool, shape (nodes, scales), optional
+        Scale cells to hide from the start.
+    hidden_bins : dict of int -> ndarray of bool, shape (nodes, bins), optional
+        Per distribution scale, histogram bins to hide from the start.
 
     Returns
     -------
@@ -148,10 +150,9 @@ def protect_table(
                                             initial=hidden_groups),
                            sizes=respondents, keep=keep, last=0)
     hidden = _protect_scales(membership, cell_scored, scored, eqs, threshold, hidden_group,
-                             composites)
+                             composites, hidden_cells)
     hidden_bins = {
-        j: _protect_bins(membership, bins, threshold, hidden[:, j],
-                         (hidden_histograms or {}).get(j))
+        j: _protect_bins(membership, bins, threshold, hidden[:, j], (hidden_bins or {}).get(j))
         for j, bins in (cell_bins or {}).items()
     }
     group_reason: list[str | None] = [
@@ -178,9 +179,12 @@ def _protect_scales(
     threshold: int,
     hidden_group: np.ndarray,
     composites: Sequence[Composite],
+    initial: np.ndarray | None = None,
 ) -> np.ndarray:
     n_scales = scored.shape[1]
     hidden = np.repeat(hidden_group[:, None], n_scales, axis=1)
+    if initial is not None:
+        hidden |= initial
     # The protection of a scale depends only on where it starts and on its counts, so
     # scales with the same counts (complete answers) share one result.
     done: dict[bytes, np.ndarray] = {}
@@ -226,15 +230,15 @@ def _bins_within(node_bins: np.ndarray, threshold: int, hidden: np.ndarray) -> n
 
 def _protect_bins(
     membership: np.ndarray, cell_bins: np.ndarray, threshold: int, cell_hidden: np.ndarray,
-    histogram_hidden: np.ndarray | None = None,
+    initial: np.ndarray | None = None,
 ) -> np.ndarray:
     n_nodes = membership.shape[0]
     n_cells, n_bins = cell_bins.shape
     node_bins = membership @ cell_bins
     hidden = np.zeros((n_nodes, n_bins), dtype=bool)
     hidden[cell_hidden] = True
-    if histogram_hidden is not None:
-        hidden[histogram_hidden] = True
+    if initial is not None:
+        hidden |= initial
     hidden = _bins_within(node_bins, threshold, hidden)
     counts = cell_bins.reshape(-1)  # atom (cell, bin) at cell * n_bins + bin
     if not ((counts > 0) & (counts < threshold)).any():

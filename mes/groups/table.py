@@ -139,7 +139,7 @@ def build_table(
 def hide_more(
     table: PlanTable, groups: np.ndarray, histograms: dict[int, np.ndarray] | None = None
 ) -> PlanTable:
-    """The table protected again with more hidden from the start.
+    """The table protected again with more hidden: what it hid, and more.
 
     Parameters
     ----------
@@ -153,13 +153,18 @@ def hide_more(
     Returns
     -------
     PlanTable
-        Hiding more never shows more: every cell hidden before stays hidden, and the
-        protection goes on from the new cells (complementary cells, scales, bins).
+        Every cell and bin hidden before stays hidden, even where the new cells would make
+        it unnecessary (whoever decided to hide more did so knowing what was hidden), and
+        the protection goes on from the new cells (complementary cells, scales, bins).
     """
+    before = table.protection
+    bins = {j: mask.copy() for j, mask in before.hidden_bins.items()}
+    for j, nodes in (histograms or {}).items():
+        bins[j][nodes] = True
     protection = _protect(table.scores, table.grouping, table.cells,
                           [table.scores.scales.index(s) for s in table.distribution],
-                          table.options.min_group_size, groups | table.protection.hidden_group,
-                          histograms)
+                          table.options.min_group_size, groups | before.hidden_group,
+                          before.hidden, bins)
     return replace(table, protection=protection)
 
 
@@ -196,7 +201,7 @@ def _composites(instrument: Instrument, scales: tuple[str, ...]) -> list[Composi
 def _protect(
     scores: GroupedScores, grouping: Grouping, sums: dict[str, np.ndarray],
     dist_index: Sequence[int], threshold: int, hidden_groups: np.ndarray | None = None,
-    hidden_histograms: dict[int, np.ndarray] | None = None,
+    hidden_cells: np.ndarray | None = None, hidden_bins: dict[int, np.ndarray] | None = None,
 ) -> Protection:
     """Protect every node of the plan together: groups, scale cells and histogram bins."""
     return protect_table(
@@ -205,7 +210,8 @@ def _protect(
         composites=_composites(scores.instrument, scores.scales),
         cell_bins={j: sums["hist"][:, d, :] for d, j in enumerate(dist_index)},
         hidden_groups=hidden_groups,
-        hidden_histograms=hidden_histograms,
+        hidden_cells=hidden_cells,
+        hidden_bins=hidden_bins,
     )
 
 
