@@ -5,9 +5,9 @@ modules, the Litestar app, SQLAlchemy's tables and compiled statements, numpy,
 pandas and scipy. CPython's collector traverses all of them in every full
 (generation 2) collection, and a full collection comes due as objects survive
 requests: while a batch of 1,000 respondents is validated, its rows outlive the
-younger generations. Measured with ``bench`` ingest on PostgreSQL (40 batches
-of 1,000, one worker): two full collections paused the worker for about 110 ms
-each, 223 ms in all; with the start-up objects frozen, 5 ms.
+younger generations, and each full collection then pauses the worker for as
+long as it takes to traverse them all (``docs/performance.md`` has the pauses
+measured during batch ingest, with and without freezing).
 
 Freezing (:func:`gc.freeze`) moves every object alive at the end of start-up
 into a permanent generation that collections skip. Those objects are still

@@ -40,7 +40,7 @@ from mes.groups.benchmarks import (
 from mes.groups.change import compare_reports, compare_waves
 from mes.groups.grouping import MISSING_LABEL, GroupingError
 from mes.groups.norms import ComparisonSet, NormTableError, load_norm_table
-from mes.groups.overlap import Release, release_discloses_items
+from mes.groups.overlap import Release, release_discloses_items, sharing_releases
 from mes.groups.plan import PlanError
 from mes.groups.protection import PROTECTS, TOO_FEW
 from mes.groups.report import GroupReport, GroupSummary, ScaleSummary, raise_threshold
@@ -84,6 +84,7 @@ __all__ = [
     "percentile_rank",
     "raise_threshold",
     "release_discloses_items",
+    "sharing_releases",
     "summarise",
     "summarise_plan",
     "suppress_small_groups",

@@ -64,7 +64,7 @@ from mes.instrument import Instrument
 from mes.responses import Errors, ResponseMatrix, response_matrix
 from mes.scoring import score_matrix
 
-__all__ = ["Release", "protect_against_releases", "release_discloses_items"]
+__all__ = ["Release", "protect_against_releases", "release_discloses_items", "sharing_releases"]
 
 _Leak = tuple[str, int, int]
 """What to hide: ``("group", node, -1)``, ``("histogram", node, scale index)``, or
@@ -248,6 +248,35 @@ def release_discloses_items(
     counts = np.unique(per_atom.reshape(len(pattern), -1), axis=1).T
     rows = pattern.T.astype(np.float64)  # each survey's overall: the atoms it holds
     return any(find_disclosure(rows, c, threshold) is not None for c in counts)
+
+
+def sharing_releases(
+    instrument: Instrument, responses: Any, releases: Sequence[Release], *,
+    errors: Errors = "raise",
+) -> list[int]:
+    """The releases that share a response with these responses, directly or through
+    another release (their indices, in order).
+
+    Responses are matched by their answers alone: what statistics over every
+    respondent (a reliability report) add up.
+
+    Examples
+    --------
+    >>> import mes
+    >>> from mes.groups import Release, sharing_releases
+    >>> inst = mes.load_instrument("uwes9")
+    >>> rows = [{"uwes1": r % 7, "uwes2": r // 7, **{f"uwes{i}": 3 for i in range(3, 10)}}
+    ...         for r in range(30)]  # 30 different responses
+    >>> sharing_releases(inst, rows[:20], [Release(rows[20:]), Release(rows[10:20])])
+    [1]
+
+    Release 0 shares nobody with these, but shares responses with release 1, which does:
+
+    >>> sharing_releases(inst, rows[:20], [Release(rows[20:]), Release(rows[15:25])])
+    [0, 1]
+    """
+    universe = _universe(instrument, responses, None, releases, (), errors)
+    return [] if universe is None else universe.surveys
 
 
 # ----- matching responses across surveys ------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -229,6 +229,53 @@ class ScaleReliability:
             columns=list(ITEM_COLUMNS),
         )
         return frame.astype({"n": "int64"})
+
+    def hide_frequencies(self, threshold: int | None) -> ScaleReliability:
+        """A copy whose response frequencies describe no few respondents.
+
+        Parameters
+        ----------
+        threshold : int or None
+            ``k``: a value given by 1 to ``k - 1`` of an item's respondents has its share
+            hidden (NaN), and so has the smallest value shown while the hidden ones hold
+            1 to ``k - 1`` together (their total follows from the item's ``n``). None
+            hides every frequency.
+
+        Returns
+        -------
+        ScaleReliability
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mes
+        >>> from mes.reliability import reliability
+        >>> inst = mes.load_instrument("uwes9")
+        >>> answers = np.tile([[3.0] * 9, [4.0] * 9, [5.0] * 9], (8, 1))
+        >>> answers[0] = 0.0
+        >>> item = reliability(inst, answers, scales="vigour")["vigour"]
+        >>> {v: round(f, 3) for v, f in item.items["uwes1"].response_freq.items() if f}
+        {0: 0.042, 3: 0.292, 4: 0.333, 5: 0.333}
+        >>> shown = item.hide_frequencies(5).items["uwes1"].response_freq
+        >>> {v: None if np.isnan(f) else round(f, 3) for v, f in shown.items() if f != 0}
+        {0: None, 3: None, 4: 0.333, 5: 0.333}
+        """
+        items = {}
+        for item_id, item in self.items.items():
+            answered = round(self.n * (1.0 - item.missing_share)) if self.n else 0
+            values = list(item.response_freq)
+            counts = np.array([round(item.response_freq[v] * answered)
+                               if math.isfinite(item.response_freq[v]) else 0 for v in values])
+            hidden = (counts > 0) if threshold is None else (counts > 0) & (counts < threshold)
+            while threshold is not None and 0 < counts[hidden].sum() < threshold:
+                shown = np.flatnonzero(~hidden & (counts > 0))
+                if not shown.size:
+                    break
+                hidden[shown[np.argmin(counts[shown])]] = True
+            freq = {v: math.nan if hidden[i] else item.response_freq[v]
+                    for i, v in enumerate(values)}
+            items[item_id] = replace(item, response_freq=freq)
+        return replace(self, items=items)
 
     def flag_codes(self) -> list[str]:
         """Codes of the flags, in order (convenient for tests and filters).

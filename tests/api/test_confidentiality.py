@@ -671,3 +671,54 @@ def test_a_snapshot_survey_and_the_final_survey_do_not_reveal_the_late_few(
              for s in (snapshot, final)]
     assert "id='reliability'" in pages[0]
     assert "id='reliability'" not in pages[1]
+
+
+def _frequency_counts(payload: dict[str, Any]) -> list[tuple[str, int, list[int | None]]]:
+    """Per item of every scale: respondents who answered it, and the count behind each
+    published response frequency (None where hidden)."""
+    out = []
+    for scale in payload["scales"].values():
+        for item in scale["items"].values():
+            answered = round(scale["n"] * (1 - item["missing_share"]))
+            out.append((item["item"], answered, [
+                None if f is None else round(f * answered)
+                for f in item["response_freq"].values()]))
+    return out
+
+
+def test_no_response_frequency_describes_a_few(client: TestClient[Any], make_key: Any) -> None:
+    """The reliability report's response frequencies are counts per item and answer: a value
+    given by 1 to K - 1 respondents is not shown, nor can it be worked out from the item's
+    answered count minus the values shown."""
+    writer = bearer(make_key("surveys:write", "responses:write"))
+    reader = bearer(make_key("reports:read"))
+    survey = _survey(client, writer)
+    payload = client.get(f"/v1/surveys/{survey}/reliability", headers=reader).json()
+    items = _frequency_counts(payload)
+    assert any(None in counts for _, _, counts in items)  # the data have rare answers
+    for item, answered, counts in items:
+        shown = [c for c in counts if c is not None]
+        assert all(c == 0 or c >= K for c in shown), (item, counts)
+        assert not 0 < answered - sum(shown) < K, (item, answered, counts)
+
+
+def test_a_final_survey_beside_its_snapshot_shows_no_response_frequencies(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    """Twelve late doctors may be described by item statistics, but the final survey's
+    count of each answer minus the snapshot's would tell how those twelve answered each
+    item: the final survey's reliability report shows no frequencies at all."""
+    writer = bearer(make_key("surveys:write", "responses:write"))
+    reader = bearer(make_key("reports:read"))
+    rows = _shown_wave_rows(21) + mes_rows(12, seed=99)
+    for i, row in enumerate(rows[-12:]):
+        row["respondent"] = f"late-{i}"
+        row["attributes"] = {"site": "S", "grade": "t"}
+    snapshot = _wave_of(client, writer, "snapshot", rows[:-12])
+    final = _wave_of(client, writer, "final", rows)
+    before = client.get(f"/v1/surveys/{snapshot}/reliability", headers=reader).json()
+    after = client.get(f"/v1/surveys/{final}/reliability", headers=reader)
+    assert after.status_code == 200, after.text
+    assert any(c for _, _, counts in _frequency_counts(before) for c in counts)
+    assert all(c is None for _, _, counts in _frequency_counts(after.json()) for c in counts
+               if c != 0)

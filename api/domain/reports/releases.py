@@ -44,7 +44,13 @@ import mes
 from api.db.models import ReportRelease, Survey
 from api.domain.surveys.services import SurveyData, SurveyService
 from api.errors import FieldError, ProblemError
-from mes.groups import GroupReport, Release, raise_threshold, release_discloses_items
+from mes.groups import (
+    GroupReport,
+    Release,
+    raise_threshold,
+    release_discloses_items,
+    sharing_releases,
+)
 from mes.groups.plan import Breakdown, allowed_breakdowns, default_plan, plan_attributes
 from mes.reliability import ScaleCorrelations, ScaleReliability
 
@@ -188,8 +194,14 @@ class ReleaseService:
                 if len(stored) < max(2, floor) or release_discloses_items(
                         instrument, stored.values, releases, floor, errors="missing"):
                     return reports, None
-                scales = {s: r.to_dict() for s, r in mes.reliability(
-                    instrument, stored.values, errors="missing").items()}
+                # Response frequencies are counts per item and answer: no value given by a
+                # few is shown, and none at all beside a release sharing responses (the
+                # difference of two surveys' counts would be the late few's answers).
+                sharing = sharing_releases(instrument, stored.values, releases,
+                                           errors="missing")
+                scales = {s: r.hide_frequencies(None if sharing else floor).to_dict()
+                          for s, r in mes.reliability(instrument, stored.values,
+                                                      errors="missing").items()}
                 between = mes.scale_intercorrelations(instrument, stored.values,
                                                       errors="missing").to_dict()
                 return reports, {"scales": scales, "intercorrelations": between}
