@@ -230,6 +230,33 @@ class ScaleReliability:
         )
         return frame.astype({"n": "int64"})
 
+    def hide_rare_items(self, threshold: int) -> ScaleReliability:
+        """A copy without the statistics of items that 1 to ``threshold - 1`` respondents
+        answered: their mean, SD, correlations and response frequencies describe those
+        few (NaN; the item's ``n`` stays, a count of who answered, not what).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mes
+        >>> from mes.reliability import reliability
+        >>> inst = mes.load_instrument("uwes9")
+        >>> answers = np.tile([[3.0] * 9, [4.0] * 9, [5.0] * 9], (8, 1))
+        >>> answers[3:, 0] = np.nan  # uwes1 answered by 3 of 24
+        >>> report = reliability(inst, answers, scales="vigour", errors="missing")["vigour"]
+        >>> item = report.hide_rare_items(10).items["uwes1"]
+        >>> item.n, item.mean, item.r_drop
+        (3, nan, nan)
+        """
+        items = {}
+        for item_id, item in self.items.items():
+            if 0 < item.n < threshold:
+                item = replace(
+                    item, mean=math.nan, sd=math.nan, raw_r=math.nan, std_r=math.nan,
+                    r_drop=math.nan, response_freq=dict.fromkeys(item.response_freq, math.nan))
+            items[item_id] = item
+        return replace(self, items=items)
+
     def hide_frequencies(self, threshold: int | None) -> ScaleReliability:
         """A copy whose response frequencies describe no few respondents.
 

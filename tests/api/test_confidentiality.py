@@ -47,11 +47,16 @@ def _rows() -> list[dict[str, Any]]:
 
 def _survey(client: TestClient[Any], headers: dict[str, str], *, plan: Any = PLAN,
             close: bool = True) -> str:
+    return _survey_of(client, headers, _rows(), plan=plan, close=close)
+
+
+def _survey_of(client: TestClient[Any], headers: dict[str, str], rows: list[dict[str, Any]],
+               *, plan: Any = PLAN, close: bool = True, title: str = "Doctors 2026") -> str:
     survey = create_survey(
-        client, headers, attributes={"site": ["N", "S"], "grade": ["c", "t"]},
+        client, headers, title=title, attributes={"site": ["N", "S"], "grade": ["c", "t"]},
         reporting_plan=plan,
     )
-    response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": _rows()},
+    response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows},
                            headers=headers)
     assert response.status_code == 201, response.text
     if close:
@@ -517,14 +522,7 @@ def test_no_sequence_of_writes_and_reads_reveals_a_few(
 
 def _wave_of(client: TestClient[Any], headers: dict[str, str], title: str,
              rows: list[dict[str, Any]]) -> str:
-    survey = create_survey(client, headers, title=title,
-                           attributes={"site": ["N", "S"], "grade": ["c", "t"]},
-                           reporting_plan=PLAN)
-    response = client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows},
-                           headers=headers)
-    assert response.status_code == 201, response.text
-    close_survey(client, headers, survey)
-    return survey
+    return _survey_of(client, headers, rows, title=title)
 
 
 def _shown_wave_rows(seed: int) -> list[dict[str, Any]]:
@@ -722,3 +720,25 @@ def test_a_final_survey_beside_its_snapshot_shows_no_response_frequencies(
     assert any(c for _, _, counts in _frequency_counts(before) for c in counts)
     assert all(c is None for _, _, counts in _frequency_counts(after.json()) for c in counts
                if c != 0)
+
+
+def test_an_item_answered_by_a_few_shows_no_statistics(
+    client: TestClient[Any], make_key: Any
+) -> None:
+    """An item that 3 of 64 doctors answered: its mean, SD and correlations in the
+    reliability report would describe those three, so none is shown (its n is)."""
+    writer = bearer(make_key("surveys:write", "responses:write"))
+    reader = bearer(make_key("reports:read"))
+    rows = _rows()
+    item = next(iter(rows[0]["answers"]))
+    for row in rows[3:]:
+        del row["answers"][item]
+    survey = _survey_of(client, writer, rows)
+    payload = client.get(f"/v1/surveys/{survey}/reliability", headers=reader).json()
+    found = [i for s in payload["scales"].values() for i in s["items"].values()
+             if i["item"] == item]
+    assert found
+    for stats in found:
+        assert stats["n"] == 3
+        assert stats["mean"] is stats["sd"] is stats["r_drop"] is stats["raw_r"] is None
+        assert all(f is None for f in stats["response_freq"].values())

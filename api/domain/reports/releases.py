@@ -194,12 +194,14 @@ class ReleaseService:
                 if len(stored) < max(2, floor) or release_discloses_items(
                         instrument, stored.values, releases, floor, errors="missing"):
                     return reports, None
-                # Response frequencies are counts per item and answer: no value given by a
-                # few is shown, and none at all beside a release sharing responses (the
-                # difference of two surveys' counts would be the late few's answers).
+                # An item answered by a few shows none of its statistics. Response
+                # frequencies are counts per item and answer: no value given by a few is
+                # shown, and none at all beside a release sharing responses (the difference
+                # of two surveys' counts would be the late few's answers).
                 sharing = sharing_releases(instrument, stored.values, releases,
                                            errors="missing")
-                scales = {s: r.hide_frequencies(None if sharing else floor).to_dict()
+                scales = {s: r.hide_rare_items(floor)
+                          .hide_frequencies(None if sharing else floor).to_dict()
                           for s, r in mes.reliability(instrument, stored.values,
                                                       errors="missing").items()}
                 between = mes.scale_intercorrelations(instrument, stored.values,
