@@ -188,6 +188,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings_dialect": engine.dialect.name,
             "engine": engine,
             "session_maker": async_sessionmaker(engine, expire_on_commit=False),
+            # Gives the key check the request's session (the route's db_session).
+            "db_config": db_config,
             "rate_limiter": rate_limiter,
         }
     )

@@ -7,6 +7,11 @@ collapsed stacks are kept (``--out``) for a flamegraph. Not an area of ``python 
 
 Workloads: ``ingest`` (batches of 1,000), ``report`` (GET report by 2 attributes over
 ``--n`` stored responses), ``load`` (single-response POSTs from 32 clients).
+
+``cpu`` does not profile: one client sends ``--n`` requests each of ``GET /health``, an
+authenticated ``GET /v1/surveys/{id}`` and a single-response submit, in turns of 40, and
+prints the server's CPU per request (every thread's, from ``/proc/<pid>/task/*/schedstat``)
+as the least and the median over the turns: on a shared machine the least is the steadiest.
 """
 
 from __future__ import annotations
@@ -68,15 +73,63 @@ def summarise_profile(path: Path, top: int = 25) -> str:
     return "\n".join(lines)
 
 
+def _server_cpu(pid: int) -> float:
+    """Seconds on a CPU of every thread of a process (Linux ``schedstat``, in ns)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except OSError:  # a thread that ended meanwhile
+            continue
+    return total / 1e9
+
+
+def cpu_per_request(server: Server, n: int, turn: int = 40) -> str:
+    """Server CPU per request of /health, GET of a survey and a single submit, one client."""
+    survey = server.create_survey("cpu")
+    rows = simulated_rows(n + 10, prefix="cpu-")
+    bodies = [json.dumps({"responses": [r]}).encode() for r in rows.records()]
+    submit = f"{server.url}/v1/surveys/{survey}/responses"
+    headers = {**server.headers, "content-type": "application/json"}
+    spent: dict[str, list[float]] = collections.defaultdict(list)
+    with httpx.Client(timeout=30) as http:
+        for body in bodies[n:]:  # warm up
+            http.post(submit, content=body, headers=headers)
+        kinds = {
+            "GET /health": lambda i: http.get(f"{server.url}/health"),
+            "GET /v1/surveys/{id}": lambda i: http.get(
+                f"{server.url}/v1/surveys/{survey}", headers=server.headers),
+            "POST one respondent": lambda i: http.post(submit, content=bodies[i],
+                                                       headers=headers),
+        }
+        for start in range(0, n - turn + 1, turn):
+            for kind, send in kinds.items():
+                before = _server_cpu(server.pid)
+                for i in range(start, start + turn):
+                    if send(i).status_code >= 300:
+                        raise RuntimeError(f"{kind} failed")
+                spent[kind].append((_server_cpu(server.pid) - before) / turn)
+    lines = [f"server CPU per request, {server.backend}, one client, {n} each:"]
+    for kind, per in spent.items():
+        per.sort()
+        lines.append(f"  {kind:22} least {per[0] * 1e3:.2f} ms, median "
+                     f"{per[len(per) // 2] * 1e3:.2f} ms")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.api_profile", description=__doc__)
-    parser.add_argument("workload", choices=["ingest", "report", "load"])
+    parser.add_argument("workload", choices=["ingest", "report", "load", "cpu"])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--n", type=int, default=30_000, help="responses (default 30,000)")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--out", type=Path, default=Path("profile.txt"),
                         help="collapsed stacks (default profile.txt)")
     args = parser.parse_args(argv)
+    if args.workload == "cpu":
+        with Server(args.backend) as server:
+            print(cpu_per_request(server, args.n))
+        return 0
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     with Server(args.backend) as server:
         survey = server.create_survey("profile")

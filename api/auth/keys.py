@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.auth.principal import SCOPES, Principal
 from api.db.models import ApiKey, Tenant
+from api.db.raw import DriverStatement
 
 __all__ = [
     "KeyInfo",
@@ -162,8 +163,18 @@ columns rather than the ORM entity and built once (building and loading the ORM
 statement cost about as much as running it)."""
 
 
+_KEY_AND_TENANT_ON_DRIVER = DriverStatement(_KEY_AND_TENANT)
+
+
 async def _key_and_tenant(db: AsyncSession | AsyncConnection, prefix: str) -> Any:
-    """The key's row (with its tenant's ``name``) of a prefix, or None."""
+    """The key's row (with its tenant's ``name``) of a prefix, or None.
+
+    On an SQLite connection outside a transaction (the key check's own) the query goes
+    straight to the driver: one trip to aiosqlite's thread, no BEGIN or ROLLBACK.
+    """
+    if isinstance(db, AsyncConnection) and db.dialect.name == "sqlite" and not db.in_transaction():
+        rows = await _KEY_AND_TENANT_ON_DRIVER.rows(db, {"prefix": prefix})
+        return rows[0] if rows else None
     return (await db.execute(_KEY_AND_TENANT, {"prefix": prefix})).first()
 
 

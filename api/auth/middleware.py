@@ -19,7 +19,8 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
 
     Answers 401 without a valid key and 429 (with ``Retry-After``) when the key
     exceeded its rate limit (counted by ``app.state.rate_limiter``: in Redis when
-    ``MES_REDIS_URL`` is set, else per worker process).
+    ``MES_REDIS_URL`` is set, else per worker process). The key is read from the database
+    on every request, so a revoked key stops at once in every worker.
     """
 
     async def authenticate_request(
@@ -34,8 +35,21 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         state = connection.app.state
-        async with state.engine.connect() as db:  # no ORM session: one query
-            principal = await authenticate_key(db, key.strip())
+        key = key.strip()
+        if state.settings_dialect == "sqlite":
+            # On a connection of its own. In the request's session it would begin the
+            # transaction early: a writing request would take SQLite's write lock at its
+            # BEGIN (api.db.engine) and hold it while the route opens sessions of its own
+            # that write too (the share-link signing key), which could then never take it;
+            # a reading request's snapshot would start before the route's.
+            async with state.engine.connect() as db:
+                principal = await authenticate_key(db, key)
+        else:
+            # In the request's own session, the one the route then uses and the
+            # transaction hook ends (api.db.transactions): a connection and transaction
+            # of its own cost two round trips more (BEGIN, ROLLBACK).
+            session = state.db_config.provide_session(state, connection.scope)
+            principal = await authenticate_key(session, key)
         if principal is None:
             raise NotAuthorizedException(
                 detail="the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}

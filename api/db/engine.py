@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
+
+from api.db.raw import driver_errors
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -115,9 +117,29 @@ def _sqlite_begin(writers: _SQLiteWriters) -> Any:
         if immediate and claim is not None:
             claim[0] = False
             writers.acquire(connection)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to aiosqlite: one trip to its thread, where a statement through
+        # SQLAlchemy's cursor takes three (open a cursor, execute, close it).
+        driver = connection.connection.driver_connection
+        sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        with driver_errors(sql):
+            await_only(driver.execute(sql))
 
     return begin
+
+
+def _sqlite_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+    """Pool check-in (the engine's ``pool_reset_on_return`` is off): roll back only a
+    transaction still open.
+
+    SQLAlchemy otherwise rolls back every connection that comes back after its session
+    committed, a trip to aiosqlite's thread that does nothing; sqlite3 says itself
+    whether a transaction is open.
+    """
+    if not state.asyncio_safe:
+        return
+    driver = dbapi_connection.driver_connection
+    if driver is None or driver.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -128,6 +150,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: refuse a PostgreSQL connection whose server side has gone.
+
+    When the server ends a connection (a restart, ``pg_terminate_backend``, an idle
+    timeout) asyncpg sees the socket close and marks the connection closed; raising
+    :class:`~sqlalchemy.exc.DisconnectionError` here makes the pool discard it and hand
+    out a new one, so the request that checks it out does not fail on it. This costs no
+    round trip, where a pre-ping costs three on every checkout.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _in_memory(url: str) -> bool:
@@ -164,24 +200,26 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 15) -> Async
     url = normalise_url(url)
     # hide_parameters: SQL errors and echoed statements never quote bound values (answers,
     # attributes, respondent ids, key hashes) in logs or exception messages.
-    # A PostgreSQL connection is tested before each use (a server restart would otherwise
-    # fail one request per pooled connection); an SQLite file cannot go away, and the test
-    # cost a thread round trip per checkout (about 1 ms of CPU, half of a small request's).
-    kwargs: dict[str, Any] = {
-        "echo": echo,
-        "pool_pre_ping": not url.startswith("sqlite"),
-        "hide_parameters": True,
-    }
+    # No pre-ping: on PostgreSQL it is three round trips (BEGIN, a query, ROLLBACK) per
+    # checkout, and an SQLite file cannot go away. A PostgreSQL connection the server has
+    # closed (a restart, pg_terminate_backend) is replaced at checkout instead, without a
+    # round trip (_replace_closed); one that breaks during use is discarded by SQLAlchemy.
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False, "hide_parameters": True}
     if not _in_memory(url):  # an in-memory database has one connection (StaticPool)
         kwargs.update(pool_size=pool_size, max_overflow=0)
+    if url.startswith("sqlite"):
+        kwargs["pool_reset_on_return"] = None  # _sqlite_reset does it
     if url.startswith("postgresql+asyncpg"):
         kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
     engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.sync_engine.pool, "checkout", _replace_closed)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         writers = _SQLiteWriters()
         event.listen(engine.sync_engine, "begin", _sqlite_begin(writers))
         event.listen(engine.sync_engine.pool, "checkin", writers.release)
+        event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
     return engine
 
 

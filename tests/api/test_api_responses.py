@@ -127,6 +127,35 @@ def test_duplicate_respondents_are_409_unless_replaced(
     assert stored["answers"] == again[0]["answers"]
 
 
+def test_a_refused_small_batch_keeps_nothing_even_when_a_concurrent_retry_answers_it(
+    client: TestClient[Any], admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small batch is written before its duplicates are known (one statement inserts the
+    # new rows); when a concurrent first try with the same Idempotency-Key then answers
+    # the request (201, replayed), the rows this try wrote must not be committed with it.
+    from api.domain.responses import idempotency, services
+
+    survey = create_survey(client, admin)
+    url = f"/v1/surveys/{survey}/responses"
+    assert client.post(url, json={"responses": mes_rows(1)}, headers=admin).status_code == 201
+    first = {"accepted": 3, "replaced": 0, "survey": survey, "total": 3, "on_conflict": "reject"}
+    calls: list[str] = []
+
+    async def concurrent_first_try(*args: Any) -> idempotency.StoredResult | None:
+        calls.append("find")  # the first look finds nothing; the one after the 409 does
+        return idempotency.StoredResult(201, first) if len(calls) > 1 else None
+
+    monkeypatch.setattr(services.idempotency, "find_replay", concurrent_first_try)
+    batch = mes_rows(3, seed=2)  # r00000 is stored already; r00001 and r00002 are new
+    headers = {**admin, "Idempotency-Key": "race-1"}
+    answer = client.post(url, json={"responses": batch}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["idempotent-replayed"] == "true"
+    listed = client.get(url, headers=admin).json()["items"]
+    assert [r["respondent"] for r in listed] == ["r00000"]
+    assert _count(client, admin, survey) == 1
+
+
 def test_erasure_removes_a_respondent_for_good(
     client: TestClient[Any], admin: dict[str, str]
 ) -> None:

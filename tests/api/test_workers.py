@@ -173,6 +173,39 @@ def test_two_workers_without_redis_each_allow_the_limit(
     assert "without MES_REDIS_URL each of the 2 workers counts the rate limit" in log
 
 
+@on_postgresql
+def test_a_revoked_key_is_refused_at_once_by_every_worker(
+    database_url: str, make_key: Any, mes_serve: Any, tmp_path: Path
+) -> None:
+    # Each worker reads the key from the database on every request: once revoked, no
+    # worker answers it again, whatever it served a moment before.
+    key = make_key("reports:read")
+    headers = bearer(key)
+    with mes_serve(database_url, tmp_path, workers=2) as (base, process):
+        workers = _workers(base, process)
+        accepted: Counter[int] = Counter()
+        while len(accepted) < 2 and sum(accepted.values()) < 200:
+            pid, response = _request(base, headers, workers)
+            assert response.status_code == 200
+            accepted[pid] += 1
+        assert len(accepted) == 2, f"one worker served every request: {accepted}"
+        revoke = subprocess.run(
+            [sys.executable, "-m", "mes", "keys", "revoke", key.split("_")[1]],
+            env={**os.environ, "MES_DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert revoke.returncode == 0, revoke.stderr
+        refused: Counter[int] = Counter()
+        while len(refused) < 2 and sum(refused.values()) < 200:
+            pid, response = _request(base, headers, workers)
+            assert response.status_code == 401, (pid, response.text)
+            refused[pid] += 1
+        assert len(refused) == 2, f"one worker answered every request: {refused}"
+
+
 def test_serve_refuses_a_worker_count_below_one(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mes", "serve", "--workers", "0"],

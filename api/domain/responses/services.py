@@ -22,15 +22,17 @@ from api.domain.responses.packing import pack
 from api.domain.responses.parsing import Batch, IngestLimits, parse_batch, reject
 from api.domain.responses.schemas import BatchResult, ResponseOut
 from api.domain.responses.storage import (
+    FEW_ROWS,
     ConcurrentInsertError,
     NewResponse,
     StoredAnswers,
+    insert_new_responses,
     insert_responses,
     json_text,
     stored_answers,
 )
 from api.domain.responses.validation import CheckedBatch, check_batch
-from api.domain.surveys.services import SurveyService
+from api.domain.surveys.services import SurveyFields, SurveyService
 from api.errors import ProblemError
 from mes.identifiers import InvalidRespondentIdError, normalise_respondent_id
 
@@ -146,7 +148,7 @@ class ResponseService:
             format; 422 listing every problem.
         """
         key = submission.idempotency_key
-        survey = await self.surveys.get_model(survey_id, for_update=key is not None)
+        survey = await self.surveys.fields(survey_id, for_update=key is not None)
         instrument = await self.surveys.instrument_of(survey)
 
         def prepare() -> _Prepared:
@@ -185,7 +187,12 @@ class ResponseService:
         return Submitted(result)
 
     async def _store(
-        self, survey: Survey, instrument: mes.Instrument, prepared: _Prepared, *, replace: bool
+        self,
+        survey: SurveyFields,
+        instrument: mes.Instrument,
+        prepared: _Prepared,
+        *,
+        replace: bool,
     ) -> BatchResult:
         # No row lock here: two batches for the same respondents meet at the unique index
         # (the later one is a 409), and the count's UPDATE at the end locks the survey row
@@ -198,24 +205,21 @@ class ResponseService:
         if prepared.checked.problems:
             raise reject(prepared.checked.problems)
         respondents = prepared.batch.respondents
+        packed = pack(instrument, prepared.checked.values)
+        rows = prepared.rows
+        if packed is not None:
+            rows = [row._replace(packed=packed[i]) for i, row in enumerate(rows)]
+        if not replace and 0 < len(rows) < FEW_ROWS:
+            return await self._store_new(survey.id, rows)
         existing = await self._existing(survey.id, respondents)
         if existing and not replace:
-            raise ProblemError(
-                409,
-                f"{len(existing)} respondent id(s) already exist in this survey; nothing was "
-                "written. Send ?on_conflict=replace to replace their answers",
-                duplicates=existing,
-            )
+            raise _duplicates(existing)
         for chunk in _chunks(existing):
             await self.session.execute(
                 delete(SurveyResponse).where(
                     SurveyResponse.survey_id == survey.id, SurveyResponse.respondent.in_(chunk)
                 )
             )
-        packed = pack(instrument, prepared.checked.values)
-        rows = prepared.rows
-        if packed is not None:
-            rows = [row._replace(packed=packed[i]) for i, row in enumerate(rows)]
         try:
             await insert_responses(self.session, survey.id, rows)
         except ConcurrentInsertError:
@@ -229,6 +233,28 @@ class ResponseService:
             survey=str(survey.id),
             total=total,
             on_conflict="replace" if replace else "reject",
+        )
+
+    async def _store_new(self, survey_id: uuid.UUID, rows: list[NewResponse]) -> BatchResult:
+        """A small batch without replacing: insert and count in one statement where the
+        database allows, then 409 (nothing kept) if a respondent was already stored."""
+        inserted, total = await insert_new_responses(self.session, survey_id, rows)
+        if inserted < len(rows):
+            # Some rows were written: undo them before answering (an Idempotency-Key's
+            # replay may still answer 201, and the request's transaction is then committed).
+            await self.session.rollback()
+            existing = await self._existing(survey_id, [r.respondent for r in rows])
+            if not existing:  # a concurrent request's rows, since rolled back
+                raise ProblemError(
+                    409, "a concurrent request stored some of these respondents; retry the batch"
+                )
+            raise _duplicates(existing)
+        return BatchResult(
+            accepted=len(rows),
+            replaced=0,
+            survey=str(survey_id),
+            total=total,
+            on_conflict="reject",
         )
 
     async def page(
@@ -316,7 +342,7 @@ class ResponseService:
 
 
 def _prepare(
-    instrument: mes.Instrument, survey: Survey, submission: Submission, limits: IngestLimits
+    instrument: mes.Instrument, survey: SurveyFields, submission: Submission, limits: IngestLimits
 ) -> _Prepared:
     """Read and judge a submission (pure CPU: it may run in a worker thread)."""
     batch = parse_batch(
@@ -373,6 +399,15 @@ attributes='{"grade":"FY1","site":"N"}', packed=None)
             batch.respondents, batch.answers.tolist(), batch.attributes, strict=True
         )
     ]
+
+
+def _duplicates(existing: list[str]) -> ProblemError:
+    return ProblemError(
+        409,
+        f"{len(existing)} respondent id(s) already exist in this survey; nothing was "
+        "written. Send ?on_conflict=replace to replace their answers",
+        duplicates=existing,
+    )
 
 
 def _replayed(replay: idempotency.StoredResult) -> Submitted:

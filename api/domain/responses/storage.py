@@ -30,15 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey, SurveyResponse
+from api.db.raw import driver_errors
 from api.domain.responses.cache import AnswerCache, CacheKey
 from api.domain.responses.packing import unpack, unpack_joined
 from api.domain.responses.validation import answer_matrix
 from mes.responses import response_matrix
 
 __all__ = [
+    "FEW_ROWS",
     "ConcurrentInsertError",
     "NewResponse",
     "StoredAnswers",
+    "insert_new_responses",
     "insert_responses",
     "json_text",
     "stored_answers",
@@ -92,8 +95,22 @@ async def insert_responses(
     if connection.dialect.name == "postgresql":
         await _copy_postgresql(connection, survey_id, rows, now)
         return
+    sql = (
+        f"INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_COLUMNS))})"
+    )
+    params = _sqlite_params(connection.dialect, survey_id, rows, now)
+    try:
+        await connection.exec_driver_sql(sql, params)
+    except IntegrityError:
+        raise _concurrent() from None
+
+
+def _sqlite_params(
+    dialect: Any, survey_id: uuid.UUID, rows: Sequence[NewResponse], now: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """Each row's values for an SQLite ``INSERT`` of :data:`_COLUMNS`, in stored form."""
     table = SurveyResponse.__table__
-    dialect = connection.dialect
 
     def bind(column: str, value: Any) -> Any:
         processor = table.c[column].type.bind_processor(dialect)
@@ -102,18 +119,10 @@ async def insert_responses(
     new_id = _id_maker(table.c.id.type.bind_processor(dialect))
     survey = bind("survey_id", survey_id)
     stamps = tuple(_sqlite_text(bind(column, now)) for column in ("created_at", "updated_at"))
-    sql = (
-        f"INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_COLUMNS))})"
-    )
-    params = [
+    return [
         (new_id(), survey, r.respondent, r.answers, r.attributes, r.packed, *stamps)
         for r in rows
     ]
-    try:
-        await connection.exec_driver_sql(sql, params)
-    except IntegrityError:
-        raise _concurrent() from None
 
 
 def _id_maker(process: Any) -> Any:
@@ -172,6 +181,84 @@ async def _copy_postgresql(
             await driver.executemany(_PG_INSERT, records)
     except asyncpg.UniqueViolationError:
         raise _concurrent() from None
+
+
+FEW_ROWS = _COPY_FROM_ROWS
+"""Batches below this size are written by :func:`insert_new_responses` (one statement
+that also skips respondents already stored), larger ones checked first and then written
+by :func:`insert_responses`."""
+
+_SURVEYS = Survey.__tablename__
+_PG_INSERT_NEW = f"""
+WITH new AS (
+    INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)})
+    SELECT r.id, $1, r.respondent, r.answers::jsonb, r.attributes::jsonb, r.packed, $2, $2
+    FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[])
+        AS r(id, respondent, answers, attributes, packed)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+UPDATE {_SURVEYS}
+SET response_count = response_count + (SELECT count(*) FROM new),
+    answers_version = answers_version + 1
+WHERE id = $1
+RETURNING (SELECT count(*) FROM new), response_count
+"""
+"""Insert the new rows of a small batch and count them into the survey, in one round trip:
+the unique (survey, respondent) index skips rows already stored, which the caller sees as
+fewer rows inserted than sent."""
+
+_SQLITE_INSERT_NEW = (
+    f"INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+_SQLITE_COUNT_NEW = (
+    f"UPDATE {_SURVEYS} SET response_count = response_count + ?, "
+    "answers_version = answers_version + 1 WHERE id = ? RETURNING response_count"
+)
+
+
+async def insert_new_responses(
+    session: AsyncSession, survey_id: uuid.UUID, rows: Sequence[NewResponse]
+) -> tuple[int, int]:
+    """Insert the rows whose respondents are not stored yet, in the session's open
+    transaction; for batches below :data:`FEW_ROWS`.
+
+    A respondent already stored (or stored by a concurrent request that commits first)
+    is skipped, not replaced: when fewer rows were inserted than given, the caller rolls
+    the transaction back and answers 409.
+
+    Returns
+    -------
+    tuple of (int, int)
+        Rows inserted, and the survey's response count once they were added to it (its
+        answers version raised too, as every write of responses does).
+    """
+    if not rows:
+        raise ValueError("insert_new_responses needs at least one row")
+    now = dt.datetime.now(dt.UTC)
+    connection = await session.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if connection.dialect.name == "postgresql":
+        with driver_errors(_PG_INSERT_NEW):
+            found = await driver.fetchrow(
+                _PG_INSERT_NEW,
+                survey_id,
+                now,
+                [uuid.uuid4() for _ in rows],
+                [r.respondent for r in rows],
+                [r.answers for r in rows],
+                [r.attributes for r in rows],
+                [r.packed for r in rows],
+            )
+        return int(found[0]), int(found[1])
+    # Straight to aiosqlite, as api.db.raw does: one trip to its thread per statement.
+    params = _sqlite_params(connection.dialect, survey_id, rows, now)
+    with driver_errors(_SQLITE_INSERT_NEW):
+        inserted = int((await driver.executemany(_SQLITE_INSERT_NEW, params)).rowcount)
+    with driver_errors(_SQLITE_COUNT_NEW):
+        count = await driver.execute_fetchall(_SQLITE_COUNT_NEW, (inserted, params[0][1]))
+    return inserted, int(count[0][0])
 
 
 class ConcurrentInsertError(Exception):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey
+from api.db.raw import DriverStatement
 from api.domain.instruments.services import InstrumentService
 from api.domain.responses.cache import AnswerCache
 from api.domain.responses.storage import StoredAnswers, stored_answers
@@ -22,13 +24,45 @@ from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from api.errors import FieldError, ProblemError
 from mes.groups.plan import PlanError, normalise_plan
 
-__all__ = ["SurveyData", "SurveyService"]
+__all__ = ["SurveyData", "SurveyFields", "SurveyService"]
 
 _ONE_SURVEY = select(Survey).where(
     Survey.id == bindparam("survey_id"), Survey.tenant_id == bindparam("tenant_id")
 )
 """Built once: nearly every request reads its survey, and building the statement cost
 a fifth of running it."""
+
+
+_S = Survey.__table__.c
+_SURVEY_FIELDS = select(
+    _S.id, _S.tenant_id, _S.instrument_id, _S.instrument_version, _S.status,
+    _S.declared_attributes,
+).where(_S.id == bindparam("survey_id"), _S.tenant_id == bindparam("tenant_id"))
+"""What a submit reads of its survey, on the table's columns: loading the ORM entity cost
+more than the query."""
+_SURVEY_FIELDS_ON_DRIVER = DriverStatement(_SURVEY_FIELDS)
+
+
+class SurveyFields(NamedTuple):
+    """The fields of a survey that a submit of responses reads (:meth:`SurveyService.fields`).
+
+    Attributes
+    ----------
+    id, tenant_id : uuid.UUID
+    instrument_id, instrument_version : str
+        The instrument the survey pins.
+    status : str
+        ``open`` or ``closed``.
+    declared_attributes : dict or None
+        Attribute names and their allowed values (None: any value), or None: any name.
+    """
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    instrument_id: str
+    instrument_version: str
+    status: str
+    declared_attributes: dict[str, list[str] | None] | None
 
 
 @dataclass(frozen=True)
@@ -110,7 +144,23 @@ class SurveyService:
             raise ProblemError(404, f"no survey {survey_id} for this tenant")
         return survey
 
-    async def instrument_of(self, survey: Survey) -> mes.Instrument:
+    async def fields(self, survey_id: uuid.UUID, *, for_update: bool = False) -> SurveyFields:
+        """What a submit reads of a survey (:class:`SurveyFields`), without loading the
+        entity; 404 when absent or another tenant's. ``for_update`` locks the row until
+        the commit (PostgreSQL; SQLite's writers already take turns)."""
+        params = {"survey_id": survey_id, "tenant_id": self.tenant_id}
+        connection = await self.session.connection()  # the request's transaction begins
+        if connection.dialect.name == "sqlite":
+            rows = await _SURVEY_FIELDS_ON_DRIVER.rows(connection, params)
+            found = rows[0] if rows else None
+        else:
+            query = _SURVEY_FIELDS.with_for_update() if for_update else _SURVEY_FIELDS
+            found = (await self.session.execute(query, params)).first()
+        if found is None:
+            raise ProblemError(404, f"no survey {survey_id} for this tenant")
+        return SurveyFields(*found)
+
+    async def instrument_of(self, survey: Survey | SurveyFields) -> mes.Instrument:
         """The pinned instrument of a survey."""
         inst, _ = await self.instruments.get(survey.instrument_id, survey.instrument_version)
         return inst

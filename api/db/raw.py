@@ -1,0 +1,113 @@
+"""Core statements run straight on the SQLite driver: one trip to aiosqlite's thread.
+
+Through SQLAlchemy each statement on aiosqlite is three or four trips between the event
+loop and the connection's thread (open a cursor, execute, fetch, close the cursor), and
+each trip costs about as much CPU as the statement itself on a small table. A
+:class:`DriverStatement` compiles its statement once per dialect and runs it with
+``execute_fetchall`` (one trip); values go in and come out through the columns' own
+types, so the rows read as SQLAlchemy would have read them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
+
+__all__ = ["DriverStatement", "driver_errors"]
+
+
+@contextmanager
+def driver_errors(sql: str) -> Iterator[None]:
+    """Raise what a statement run on the driver raises as SQLAlchemy would have raised it.
+
+    The error becomes SQLAlchemy's class of the same name (``OperationalError``,
+    ``IntegrityError``, ...) naming the statement, its parameters hidden, so that a 500's
+    log line names the failing SQL and never its values (api.log_redaction), as for the
+    statements SQLAlchemy runs itself.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, DBAPIError):
+            raise
+        raise DBAPIError.instance(sql, None, exc, Exception, hide_parameters=True) from exc
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    compiled: Any
+    names: tuple[str, ...]  # bound parameters, in the order of the SQL's '?'
+    binds: tuple[Any, ...]  # each one's bind processor (or None)
+    results: tuple[Any, ...]  # each returned column's result processor (or None)
+    row: Any  # the named tuple of a returned row
+
+
+class DriverStatement:
+    """A Core ``SELECT`` (or a statement with ``RETURNING``) run on aiosqlite in one trip.
+
+    Parameters
+    ----------
+    statement : Executable
+        Built once (module level); its bound parameters are named with ``bindparam``.
+
+    Examples
+    --------
+    >>> from sqlalchemy import bindparam, column, select, table
+    >>> t = table("t", column("a"))
+    >>> DriverStatement(select(t.c.a).where(t.c.a == bindparam("a"))).statement is not None
+    True
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect)
+        if found is None:
+            compiled: Any = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+            names = tuple(compiled.positiontup or ())
+            binds = tuple(
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in names
+            )
+            columns = list(self.statement.exported_columns)  # type: ignore[attr-defined]
+            results = tuple(
+                c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+            )
+            row = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
+            found = _Compiled(str(compiled), compiled, names, binds, results, row)
+            self._compiled[dialect] = found
+        return found
+
+    async def rows(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
+        """The rows (named tuples, by column key) of the statement with ``params``.
+
+        Runs in the connection's transaction when one has begun, else on its own.
+        """
+        compiled = self._for(connection.dialect)
+        values = compiled.compiled.construct_params(dict(params))
+        bound = tuple(
+            process(values[name]) if process else values[name]
+            for name, process in zip(compiled.names, compiled.binds, strict=True)
+        )
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        with driver_errors(compiled.sql):
+            fetched = await driver.execute_fetchall(compiled.sql, bound)
+        results = compiled.results
+        return [
+            compiled.row(*(p(v) if p else v for p, v in zip(results, raw, strict=True)))
+            for raw in fetched
+        ]
