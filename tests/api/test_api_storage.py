@@ -12,7 +12,13 @@ import uuid
 from typing import Any
 
 import pytest
-from api_helpers import close_survey, create_survey, mes_rows, same_up_to_summation_order
+from api_helpers import (
+    bearer,
+    close_survey,
+    create_survey,
+    mes_rows,
+    same_up_to_summation_order,
+)
 from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -71,12 +77,15 @@ def test_packed_answers_are_item_order_values_with_codes_resolved(
 
 
 def test_rows_without_packed_answers_read_the_same(
-    client: TestClient[Any], admin: dict[str, str], database_url: str
+    client: TestClient[Any], admin: dict[str, str], database_url: str, make_key: Any
 ) -> None:
     # Two surveys of the same rows: one stays packed, the other has half its rows
-    # unpacked before its reports are released (read once, after closing).
-    packed, sid = (create_survey(client, admin, reporting_plan=[["site", "grade"]])
-                   for _ in range(2))
+    # unpacked before its reports are released (read once, after closing). They belong
+    # to two tenants: within one tenant the second release would be protected together
+    # with the first (the same answers twice), and differ from it.
+    other = bearer(make_key("admin", tenant=f"other-{uuid.uuid4().hex[:10]}"))
+    packed, sid = (create_survey(client, headers, reporting_plan=[["site", "grade"]])
+                   for headers in (admin, other))
     rows = mes_rows(80, seed=7)
     for i, row in enumerate(rows):
         row["attributes"] = {
@@ -84,9 +93,9 @@ def test_rows_without_packed_answers_read_the_same(
             "grade": ["FY1", "ST3"][i % 3 == 0],
         }
         row["answers"]["mes05"] = ["SD", "D", "N", "A", "SA", None][i % 6]
-    for survey in (packed, sid):
-        _submit(client, admin, survey, rows)
-        close_survey(client, admin, survey)
+    for survey, headers in ((packed, admin), (sid, other)):
+        _submit(client, headers, survey, rows)
+        close_survey(client, headers, survey)
 
     def urls(survey: str) -> list[str]:
         return [f"/v1/surveys/{survey}/report?by=site,grade",
@@ -113,7 +122,7 @@ def test_rows_without_packed_answers_read_the_same(
     # the database, as an upgraded server's first reads do.
     answer_cache = client.app.state.answer_cache
     misses = answer_cache.misses
-    after = [client.get(url, headers=admin).json() for url in urls(sid)]
+    after = [client.get(url, headers=other).json() for url in urls(sid)]
     assert answer_cache.misses > misses  # read from the database, unpacked rows included
     # Equal up to summation order: the database may return the rows in another order now.
     assert same_up_to_summation_order(after, before)

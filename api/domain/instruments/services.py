@@ -36,7 +36,8 @@ def describe(inst: mes.Instrument, source: str) -> InstrumentDetail:
         scoring=inst.scoring.model_dump(mode="json"),
         items=[i.model_dump(mode="json", exclude_none=True) for i in inst.items],
         scales=[
-            ScaleDefinition(id=s.id, title=s.title, items=list(inst.leaf_items(s.id)), scales=s.scales)
+            ScaleDefinition(id=s.id, title=s.title, items=list(inst.leaf_items(s.id)),
+                            scales=s.scales)
             for s in inst.scales
         ],
     )

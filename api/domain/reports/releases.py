@@ -29,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import fcntl
+import os
 import uuid
 import weakref
 from collections.abc import AsyncIterator
@@ -128,22 +130,39 @@ class ReleaseService:
     @contextlib.asynccontextmanager
     async def _one_release_at_a_time(self) -> AsyncIterator[None]:
         """Releases of this tenant one after another, so that each is protected against
-        every release stored before it: in this process by a lock, across processes on
-        PostgreSQL by an advisory lock on a connection of its own. (Processes sharing a
-        SQLite file are covered by the check in :meth:`_store`.)"""
+        every release stored before it: in this process by a lock; across processes on
+        PostgreSQL by an advisory lock on a connection of its own, on SQLite by a lock on a
+        file beside the database (the processes of one SQLite database share its disk).
+        The check in :meth:`_store` covers whatever else stores a release meanwhile."""
         lock = _RELEASING.setdefault(self.tenant_id, asyncio.Lock())
         async with lock:
             engine = self.session.bind
-            if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+            if not isinstance(engine, AsyncEngine):  # pragma: no cover - always an engine
                 yield
                 return
-            key = {"key": _lock_key(self.tenant_id)}
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+            if engine.dialect.name == "postgresql":
+                key = {"key": _lock_key(self.tenant_id)}
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+                    try:
+                        yield
+                    finally:
+                        await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                return
+            database = engine.url.database
+            if not database or database == ":memory:" or database.startswith("file:"):
+                yield  # one process holds an in-memory database
+                return
+            descriptor = os.open(f"{database}.release-lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                # Waiting in a worker thread: the event loop keeps serving meanwhile.
+                await anyio.to_thread.run_sync(fcntl.flock, descriptor, fcntl.LOCK_EX)
                 try:
                     yield
                 finally:
-                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                    fcntl.flock(descriptor, fcntl.LOCK_UN)
+            finally:
+                os.close(descriptor)
 
     async def _released_alongside(
         self, survey: Survey, session: AsyncSession | None = None
