@@ -7,7 +7,6 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
-    SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
 from litestar import Litestar, Response, Router
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import create_rate_limiter
 from api.db.engine import create_engine
-from api.db.transactions import commit_before_send
+from api.db.transactions import RequestSessionConfig, commit_before_send
 from api.dependencies import DEPENDENCIES
 from api.domain.audit.controllers import AuditController
 from api.domain.audit.middleware import AuditMiddleware
@@ -155,13 +154,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(
         settings.database_url, echo=settings.echo_sql, pool_size=settings.db_pool_size
     )
-    db_config = SQLAlchemyAsyncConfig(
+    db_config = RequestSessionConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         create_all=False,
     )
     # Not advanced-alchemy's "autocommit", which answers 201 even when the commit fails.
-    db_config.before_send_handler = commit_before_send(db_config.session_scope_key)
+    db_config.before_send_handler = commit_before_send()
     v1 = Router(
         path="/v1",
         route_handlers=[

@@ -15,36 +15,48 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from advanced_alchemy.extensions.litestar._utils import (
-    delete_aa_scope_state,
-    get_aa_scope_state,
-)
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
-    SESSION_SCOPE_KEY,
     SESSION_TERMINUS_ASGI_EVENTS,
 )
 from litestar.constants import HTTP_RESPONSE_START
+from litestar.datastructures import State
+from litestar.types import Scope
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import PROBLEM_MEDIA_TYPE, log_server_error, problem_document
 
-__all__ = ["commit_before_send"]
+__all__ = ["RequestSessionConfig", "commit_before_send"]
+
+_SESSION = "mes_request_session"
+"""Scope key: the request's session, once something asked for it."""
 
 _FAILED_COMMIT = "mes_failed_commit_body"
 """Scope key: the problem document that replaces the body of an answer whose commit failed."""
 
 
-def commit_before_send(session_scope_key: str = SESSION_SCOPE_KEY) -> Any:
+class RequestSessionConfig(SQLAlchemyAsyncConfig):
+    """advanced-alchemy's config, keeping each request's session where
+    :func:`commit_before_send` finds it (advanced-alchemy keeps its own copy in a private
+    part of the scope)."""
+
+    def provide_session(self, state: State, scope: Scope) -> AsyncSession:
+        """The request's session: made on first use, the same one afterwards."""
+        found = scope.get(_SESSION)
+        if isinstance(found, AsyncSession):
+            return found
+        session = super().provide_session(state, scope)
+        scope[_SESSION] = session  # type: ignore[literal-required]
+        return session
+
+
+def commit_before_send() -> Any:
     """The SQLAlchemy plugin's ``before_send_handler``: commit (2xx) or roll back the
     request's session as the answer starts, then close it.
 
     When the commit raises, the status line becomes 500 and the body that follows is
-    replaced by a problem document naming a logged error id.
-
-    Parameters
-    ----------
-    session_scope_key : str
-        The config's ``session_scope_key`` (advanced-alchemy makes it unique per config:
-        a second app in one process stores its sessions under another key).
+    replaced by a problem document naming a logged error id. The session is the one
+    :class:`RequestSessionConfig` made for the request, if any.
     """
 
     async def handler(message: Any, scope: Any) -> None:
@@ -53,7 +65,7 @@ def commit_before_send(session_scope_key: str = SESSION_SCOPE_KEY) -> Any:
             message["body"] = replacement
             message["more_body"] = False
             return
-        session = get_aa_scope_state(scope, session_scope_key)
+        session = scope.get(_SESSION)
         if session is None:
             return
         try:
@@ -69,7 +81,7 @@ def commit_before_send(session_scope_key: str = SESSION_SCOPE_KEY) -> Any:
         finally:
             if message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
                 await session.close()
-                delete_aa_scope_state(scope, session_scope_key)
+                del scope[_SESSION]
 
     return handler
 
