@@ -3,6 +3,9 @@
 Every service is bound to one tenant, ``tenant_id``: on the ``/v1`` routes the tenant of
 the caller's key; on a share link's page, which is read without a key, the tenant that
 shared the link (:mod:`api.domain.shares.controllers` provides ``tenant_id`` there).
+Services take the request's session from the request (:func:`request_session`), not as
+the ``db_session`` dependency: a provider that waits on one dependency is resolved in line,
+one that waits on two in a task group of its own.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.auth.guards import principal_of
+from api.db.transactions import request_session
 from api.domain.benchmarks.services import BenchmarkService
 from api.domain.instruments.services import InstrumentService
 from api.domain.reports.releases import ReleaseService
@@ -35,52 +38,48 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal_of(request)
 
 
-async def provide_tenant(principal: NamedDependency[Principal]) -> uuid.UUID:
+async def provide_tenant(request: Request[Any, Any, Any]) -> uuid.UUID:
     """The tenant the request's services are bound to: the caller's."""
-    return principal.tenant_id
+    return principal_of(request).tenant_id
 
 
-async def provide_instruments(
-    db_session: NamedDependency[AsyncSession], tenant_id: NamedDependency[uuid.UUID]
-) -> InstrumentService:
-    """Instruments visible to the tenant."""
-    return InstrumentService(db_session, tenant_id)
-
-
-async def provide_answer_cache(request: Request[Any, Any, Any]) -> AnswerCache[StoredAnswers]:
+def _answer_cache(request: Request[Any, Any, Any]) -> AnswerCache[StoredAnswers]:
     """This app's cache of decoded survey answers (made by ``create_app``)."""
     cache: AnswerCache[StoredAnswers] = request.app.state.answer_cache
     return cache
 
 
+async def provide_instruments(
+    request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
+) -> InstrumentService:
+    """Instruments visible to the tenant."""
+    return InstrumentService(request_session(request), tenant_id)
+
+
 async def provide_surveys(
-    db_session: NamedDependency[AsyncSession],
-    tenant_id: NamedDependency[uuid.UUID],
-    answer_cache: NamedDependency[AnswerCache[StoredAnswers]],
+    request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
 ) -> SurveyService:
     """The tenant's surveys, their answers read through the app's answer cache."""
-    return SurveyService(db_session, tenant_id, answer_cache)
+    return SurveyService(request_session(request), tenant_id, _answer_cache(request))
 
 
 async def provide_responses(
-    request: Request[Any, Any, Any],
-    db_session: NamedDependency[AsyncSession],
-    tenant_id: NamedDependency[uuid.UUID],
-    answer_cache: NamedDependency[AnswerCache[StoredAnswers]],
+    request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
 ) -> ResponseService:
     """Responses of the tenant's surveys, with the configured ingest limits and the
     app's answer cache."""
-    settings = request.app.state.settings
+    state = request.app.state
+    settings = state.settings
     return ResponseService(
-        db_session,
+        request_session(request),
         tenant_id,
         IngestLimits(
             max_rows=settings.max_batch_rows,
             max_attributes=settings.max_attributes,
             max_value_chars=settings.max_value_chars,
         ),
-        session_maker=request.app.state.session_maker,
-        answer_cache=answer_cache,
+        session_maker=state.session_maker,
+        answer_cache=_answer_cache(request),
     )
 
 
@@ -94,12 +93,12 @@ async def provide_scoring(
 
 
 async def provide_releases(
-    request: Request[Any, Any, Any],
-    db_session: NamedDependency[AsyncSession],
-    tenant_id: NamedDependency[uuid.UUID],
+    request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
 ) -> ReleaseService:
     """Released reports of the tenant's surveys, at the configured suppression floor."""
-    return ReleaseService(db_session, tenant_id, request.app.state.settings.min_group_size)
+    return ReleaseService(
+        request_session(request), tenant_id, request.app.state.settings.min_group_size
+    )
 
 
 async def provide_benchmarks(
@@ -110,21 +109,18 @@ async def provide_benchmarks(
 
 
 async def provide_reports(
-    request: Request[Any, Any, Any],
-    db_session: NamedDependency[AsyncSession],
-    tenant_id: NamedDependency[uuid.UUID],
+    request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
 ) -> ReportService:
     """Group reports with comparisons and benchmarks, from the surveys' releases, at the
     configured suppression floor: for the report routes, share links and their public
     page alike."""
     settings = request.app.state.settings
-    return ReportService.for_tenant(db_session, tenant_id, settings.min_group_size)
+    return ReportService.for_tenant(request_session(request), tenant_id, settings.min_group_size)
 
 
 DEPENDENCIES = {
     "principal": Provide(provide_principal),
     "tenant_id": Provide(provide_tenant),
-    "answer_cache": Provide(provide_answer_cache),
     "instrument_service": Provide(provide_instruments),
     "survey_service": Provide(provide_surveys),
     "response_service": Provide(provide_responses),

@@ -9,6 +9,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.auth.keys import authenticate_key
+from api.db.transactions import request_session
 from api.errors import ProblemError
 
 __all__ = ["BearerKeyMiddleware"]
@@ -48,8 +49,7 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
             # In the request's own session, the one the route then uses and the
             # transaction hook ends (api.db.transactions): a connection and transaction
             # of its own cost two round trips more (BEGIN, ROLLBACK).
-            session = state.db_config.provide_session(state, connection.scope)
-            principal = await authenticate_key(session, key)
+            principal = await authenticate_key(request_session(connection), key)
         if principal is None:
             raise NotAuthorizedException(
                 detail="the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}

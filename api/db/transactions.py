@@ -19,6 +19,7 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
     SESSION_TERMINUS_ASGI_EVENTS,
 )
+from litestar.connection import ASGIConnection
 from litestar.constants import HTTP_RESPONSE_START
 from litestar.datastructures import State
 from litestar.types import Scope
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import PROBLEM_MEDIA_TYPE, log_server_error, problem_document
 
-__all__ = ["RequestSessionConfig", "commit_before_send"]
+__all__ = ["RequestSessionConfig", "commit_before_send", "request_session"]
 
 _SESSION = "mes_request_session"
 """Scope key: the request's session, once something asked for it."""
@@ -48,6 +49,20 @@ class RequestSessionConfig(SQLAlchemyAsyncConfig):
         session = super().provide_session(state, scope)
         scope[_SESSION] = session  # type: ignore[literal-required]
         return session
+
+
+def request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
+    """The request's session (advanced-alchemy's ``db_session``): the one the key check,
+    the services and :func:`commit_before_send` share.
+
+    For dependency providers: taking it from the request rather than as the
+    ``db_session`` dependency keeps each provider's dependencies to one, which Litestar
+    resolves in line instead of in a task group of their own (about a tenth of a small
+    request's CPU).
+    """
+    state = connection.app.state
+    config: RequestSessionConfig = state.db_config
+    return config.provide_session(state, connection.scope)
 
 
 def commit_before_send() -> Any:

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guards import requires
+from api.db.transactions import request_session
 from api.domain.audit.schemas import AuditEntryRead
 from api.domain.audit.services import AuditService
 from api.domain.pagination import Limit, Offset, Page
@@ -22,10 +22,10 @@ __all__ = ["AuditController"]
 
 
 async def provide_audit(
-    db_session: NamedDependency[AsyncSession], tenant_id: NamedDependency[uuid.UUID]
+    request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
 ) -> AuditService:
     """The caller's tenant's audit trail."""
-    return AuditService(db_session, tenant_id)
+    return AuditService(request_session(request), tenant_id)
 
 
 def _aware(request: Request[Any, Any, Any], name: str) -> dt.datetime | None:
