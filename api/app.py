@@ -33,6 +33,7 @@ from api.domain.responses.storage import StoredAnswers
 from api.domain.scores.controllers import ScoreController
 from api.domain.shares.controllers import ShareController, SharedReportController
 from api.domain.surveys.controllers import SurveyController
+from api.domain.surveys.definitions import SurveyDefinitions
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.heap import freeze_startup_heap, unfreeze_heap
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     state = State(
         {
             "answer_cache": answer_cache,
+            "survey_definitions": SurveyDefinitions(),
             "settings": settings,
             "settings_dialect": engine.dialect.name,
             "engine": engine,

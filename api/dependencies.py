@@ -60,7 +60,12 @@ async def provide_surveys(
     request: Request[Any, Any, Any], tenant_id: NamedDependency[uuid.UUID]
 ) -> SurveyService:
     """The tenant's surveys, their answers read through the app's answer cache."""
-    return SurveyService(request_session(request), tenant_id, _answer_cache(request))
+    return SurveyService(
+        request_session(request),
+        tenant_id,
+        _answer_cache(request),
+        definitions=request.app.state.survey_definitions,
+    )
 
 
 async def provide_responses(
@@ -80,6 +85,7 @@ async def provide_responses(
         ),
         session_maker=state.session_maker,
         answer_cache=_answer_cache(request),
+        definitions=state.survey_definitions,
     )
 
 

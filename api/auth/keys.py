@@ -169,12 +169,20 @@ _KEY_AND_TENANT_ON_DRIVER = DriverStatement(_KEY_AND_TENANT)
 async def _key_and_tenant(db: AsyncSession | AsyncConnection, prefix: str) -> Any:
     """The key's row (with its tenant's ``name``) of a prefix, or None.
 
-    On an SQLite connection outside a transaction (the key check's own) the query goes
-    straight to the driver: one trip to aiosqlite's thread, no BEGIN or ROLLBACK.
+    The every-request lookup goes straight to the driver (:class:`DriverStatement`): on
+    an SQLite connection outside a transaction (the key check's own) one trip to
+    aiosqlite's thread with no BEGIN or ROLLBACK; on PostgreSQL, in the request's session
+    before its transaction begins, one round trip that is in no transaction. Elsewhere
+    (``mes keys rotate``, in the caller's transaction) through the session.
     """
     if isinstance(db, AsyncConnection) and db.dialect.name == "sqlite" and not db.in_transaction():
         rows = await _KEY_AND_TENANT_ON_DRIVER.rows(db, {"prefix": prefix})
         return rows[0] if rows else None
+    if isinstance(db, AsyncSession) and not db.in_transaction():
+        connection = await db.connection()
+        if connection.dialect.name == "postgresql":
+            rows = await _KEY_AND_TENANT_ON_DRIVER.rows(connection, {"prefix": prefix})
+            return rows[0] if rows else None
     return (await db.execute(_KEY_AND_TENANT, {"prefix": prefix})).first()
 
 

@@ -1,11 +1,13 @@
-"""Core statements run straight on the SQLite driver: one trip to aiosqlite's thread.
+"""Core statements run straight on the driver: aiosqlite or asyncpg.
 
 Through SQLAlchemy each statement on aiosqlite is three or four trips between the event
 loop and the connection's thread (open a cursor, execute, fetch, close the cursor), and
-each trip costs about as much CPU as the statement itself on a small table. A
-:class:`DriverStatement` compiles its statement once per dialect and runs it with
-``execute_fetchall`` (one trip); values go in and come out through the columns' own
-types, so the rows read as SQLAlchemy would have read them.
+each trip costs about as much CPU as the statement itself on a small table. On asyncpg
+SQLAlchemy's layers cost about as much CPU as the round trip, and its first statement
+on a connection sends a ``BEGIN`` of its own first. A :class:`DriverStatement` compiles
+its statement once per dialect and runs it with one driver call (``execute_fetchall``,
+``fetch``); values go in and come out through the columns' own types, so the rows read
+as SQLAlchemy would have read them.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class _Compiled:
 
 
 class DriverStatement:
-    """A Core ``SELECT`` (or a statement with ``RETURNING``) run on aiosqlite in one trip.
+    """A Core ``SELECT`` (or a statement with ``RETURNING``) run in one driver call.
 
     Parameters
     ----------
@@ -95,7 +97,9 @@ class DriverStatement:
     async def rows(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
         """The rows (named tuples, by column key) of the statement with ``params``.
 
-        Runs in the connection's transaction when one has begun, else on its own.
+        Runs in the transaction the driver has open, else on its own: on asyncpg a
+        connection's transaction is begun by SQLAlchemy's first statement on it, so a
+        statement run here before that one is not part of it (nor does it begin one).
         """
         compiled = self._for(connection.dialect)
         values = compiled.compiled.construct_params(dict(params))
@@ -105,7 +109,10 @@ class DriverStatement:
         )
         driver: Any = (await connection.get_raw_connection()).driver_connection
         with driver_errors(compiled.sql):
-            fetched = await driver.execute_fetchall(compiled.sql, bound)
+            if connection.dialect.name == "postgresql":
+                fetched = await driver.fetch(compiled.sql, *bound)
+            else:
+                fetched = await driver.execute_fetchall(compiled.sql, bound)
         results = compiled.results
         return [
             compiled.row(*(p(v) if p else v for p, v in zip(results, raw, strict=True)))

@@ -25,6 +25,7 @@ from api.domain.responses.storage import (
     FEW_ROWS,
     ConcurrentInsertError,
     NewResponse,
+    RespondentExistsError,
     StoredAnswers,
     insert_new_responses,
     insert_responses,
@@ -32,7 +33,8 @@ from api.domain.responses.storage import (
     stored_answers,
 )
 from api.domain.responses.validation import CheckedBatch, check_batch
-from api.domain.surveys.services import SurveyFields, SurveyService
+from api.domain.surveys.definitions import SurveyDefinition, SurveyDefinitions
+from api.domain.surveys.services import SurveyService
 from api.errors import ProblemError
 from mes.identifiers import InvalidRespondentIdError, normalise_respondent_id
 
@@ -119,10 +121,11 @@ class ResponseService:
         limits: IngestLimits,
         session_maker: Callable[[], AsyncSession] | None = None,
         answer_cache: AnswerCache[StoredAnswers] | None = None,
+        definitions: SurveyDefinitions | None = None,
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
-        self.surveys = SurveyService(session, tenant_id)
+        self.surveys = SurveyService(session, tenant_id, definitions=definitions)
         self.limits = limits
         self.session_maker = session_maker
         self.answer_cache = answer_cache
@@ -130,8 +133,9 @@ class ResponseService:
     async def submit(self, survey_id: uuid.UUID, submission: Submission) -> Submitted:
         """Read, judge and store a batch in the caller's transaction: the whole submit path.
 
-        1. Look the survey up once (with an ``Idempotency-Key``, locked until the
-           commit, so that a concurrent first try with the same key finishes first).
+        1. Look up the survey's definition (the app keeps it once read); with an
+           ``Idempotency-Key`` also its status, locked until the commit, so that a
+           concurrent first try with the same key finishes first.
         2. Read the body into a :class:`~api.domain.responses.parsing.Batch` and
            judge every row (:func:`check_batch`), in a worker thread for large
            bodies; build the rows to store and the batch's fingerprint.
@@ -139,7 +143,9 @@ class ResponseService:
            batch of the same meaning (409 for another batch).
         4. Refuse a closed survey (409), any problem (422 listing all), existing
            respondents unless replacing (409 naming them).
-        5. Write, count, and remember the result under the key.
+        5. Write, count, and remember the result under the key. A small batch that
+           does not replace is written and counted by one statement that also checks
+           the survey is open (:func:`insert_new_responses`).
 
         Raises
         ------
@@ -148,11 +154,16 @@ class ResponseService:
             format; 422 listing every problem.
         """
         key = submission.idempotency_key
-        survey = await self.surveys.fields(survey_id, for_update=key is not None)
-        instrument = await self.surveys.instrument_of(survey)
+        survey = await self.surveys.definition(survey_id)
+        # Without a key the status is checked where the rows are written. With one the
+        # survey is locked until the commit, so that a concurrent first try with the same
+        # key finishes first, and its status read under the lock.
+        status = None
+        if key is not None:
+            status = (await self.surveys.fields(survey_id, for_update=True)).status
 
         def prepare() -> _Prepared:
-            return _prepare(instrument, survey, submission, self.limits)
+            return _prepare(survey, submission, self.limits)
 
         if len(submission.body) >= OFF_LOOP_BYTES:
             prepared = await anyio.to_thread.run_sync(prepare)
@@ -166,7 +177,7 @@ class ResponseService:
             if replay is not None:
                 return _replayed(replay)
         try:
-            result = await self._store(survey, instrument, prepared, replace=submission.replace)
+            result = await self._store(survey, status, prepared, replace=submission.replace)
         except ProblemError as exc:
             if exc.status != HTTP_409_CONFLICT or retry is None or self.session_maker is None:
                 raise
@@ -188,28 +199,31 @@ class ResponseService:
 
     async def _store(
         self,
-        survey: SurveyFields,
-        instrument: mes.Instrument,
+        survey: SurveyDefinition,
+        status: str | None,
         prepared: _Prepared,
         *,
         replace: bool,
     ) -> BatchResult:
+        """Refuse or write a judged batch. ``status`` is the survey's when it was read
+        (locked) for this request, else None: then a small batch's statement checks it,
+        and anything else reads it first."""
         # No row lock here: two batches for the same respondents meet at the unique index
-        # (the later one is a 409), and the count's UPDATE at the end locks the survey row
-        # only from there to the commit, so batches to one survey overlap until then.
-        if survey.status != "open":
-            raise ProblemError(
-                409, f"survey {survey.id} is closed; reopen it (PATCH status=open) to add "
-                "responses"
-            )
+        # (the later one is a 409), and the count's UPDATE locks the survey row only from
+        # there to the commit, so batches to one survey overlap until then.
+        small = not replace and 0 < len(prepared.rows) < FEW_ROWS
+        if status is None and (prepared.checked.problems or not small):
+            status = (await self.surveys.fields(survey.id)).status
+        if status is not None and status != "open":
+            raise _closed(survey.id)
         if prepared.checked.problems:
             raise reject(prepared.checked.problems)
         respondents = prepared.batch.respondents
-        packed = pack(instrument, prepared.checked.values)
+        packed = pack(survey.instrument, prepared.checked.values)
         rows = prepared.rows
         if packed is not None:
             rows = [row._replace(packed=packed[i]) for i, row in enumerate(rows)]
-        if not replace and 0 < len(rows) < FEW_ROWS:
+        if small:
             return await self._store_new(survey.id, rows)
         existing = await self._existing(survey.id, respondents)
         if existing and not replace:
@@ -236,19 +250,23 @@ class ResponseService:
         )
 
     async def _store_new(self, survey_id: uuid.UUID, rows: list[NewResponse]) -> BatchResult:
-        """A small batch without replacing: insert and count in one statement where the
-        database allows, then 409 (nothing kept) if a respondent was already stored."""
-        inserted, total = await insert_new_responses(self.session, survey_id, rows)
-        if inserted < len(rows):
-            # Some rows were written: undo them before answering (an Idempotency-Key's
-            # replay may still answer 201, and the request's transaction is then committed).
+        """A small batch without replacing: written and counted by one statement where the
+        database allows, all or nothing; 409 when the survey is closed or a respondent
+        is stored already."""
+        try:
+            total = await insert_new_responses(self.session, survey_id, rows)
+        except RespondentExistsError:
+            # Undo what SQLite wrote before the refused row; on PostgreSQL the statement
+            # kept nothing, but a transaction it ran in cannot go on.
             await self.session.rollback()
             existing = await self._existing(survey_id, [r.respondent for r in rows])
             if not existing:  # a concurrent request's rows, since rolled back
                 raise ProblemError(
                     409, "a concurrent request stored some of these respondents; retry the batch"
-                )
-            raise _duplicates(existing)
+                ) from None
+            raise _duplicates(existing) from None
+        if total is None:
+            raise _closed(survey_id)
         return BatchResult(
             accepted=len(rows),
             replaced=0,
@@ -341,10 +359,9 @@ class ResponseService:
         return int(count or 0)
 
 
-def _prepare(
-    instrument: mes.Instrument, survey: SurveyFields, submission: Submission, limits: IngestLimits
-) -> _Prepared:
+def _prepare(survey: SurveyDefinition, submission: Submission, limits: IngestLimits) -> _Prepared:
     """Read and judge a submission (pure CPU: it may run in a worker thread)."""
+    instrument = survey.instrument
     batch = parse_batch(
         instrument,
         submission.media_type,
@@ -399,6 +416,12 @@ attributes='{"grade":"FY1","site":"N"}', packed=None)
             batch.respondents, batch.answers.tolist(), batch.attributes, strict=True
         )
     ]
+
+
+def _closed(survey_id: uuid.UUID) -> ProblemError:
+    return ProblemError(
+        409, f"survey {survey_id} is closed; reopen it (PATCH status=open) to add responses"
+    )
 
 
 def _duplicates(existing: list[str]) -> ProblemError:

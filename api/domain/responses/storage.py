@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import msgspec
 import numpy as np
 import pandas as pd
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
@@ -40,6 +40,7 @@ __all__ = [
     "FEW_ROWS",
     "ConcurrentInsertError",
     "NewResponse",
+    "RespondentExistsError",
     "StoredAnswers",
     "insert_new_responses",
     "insert_responses",
@@ -184,55 +185,70 @@ async def _copy_postgresql(
 
 
 FEW_ROWS = _COPY_FROM_ROWS
-"""Batches below this size are written by :func:`insert_new_responses` (one statement
-that also skips respondents already stored), larger ones checked first and then written
-by :func:`insert_responses`."""
+"""Batches below this size are written by :func:`insert_new_responses` (one statement on
+PostgreSQL, all or nothing), larger ones checked first and then written by
+:func:`insert_responses`."""
 
 _SURVEYS = Survey.__tablename__
 _PG_INSERT_NEW = f"""
-WITH new AS (
+WITH counted AS (
+    UPDATE {_SURVEYS}
+    SET response_count = response_count + $8, answers_version = answers_version + 1
+    WHERE id = $1 AND status = 'open'
+    RETURNING response_count
+), new AS (
     INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)})
     SELECT r.id, $1, r.respondent, r.answers::jsonb, r.attributes::jsonb, r.packed, $2, $2
     FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[])
         AS r(id, respondent, answers, attributes, packed)
-    ON CONFLICT DO NOTHING
-    RETURNING 1
+    WHERE EXISTS (SELECT FROM counted)
 )
-UPDATE {_SURVEYS}
-SET response_count = response_count + (SELECT count(*) FROM new),
-    answers_version = answers_version + 1
-WHERE id = $1
-RETURNING (SELECT count(*) FROM new), response_count
+SELECT response_count FROM counted
 """
-"""Insert the new rows of a small batch and count them into the survey, in one round trip:
-the unique (survey, respondent) index skips rows already stored, which the caller sees as
-fewer rows inserted than sent."""
+"""Count a small batch into its open survey and insert its rows, in one round trip and one
+statement: atomic on its own, so it needs no transaction around it. The update finds no
+row when the survey is closed, and then no row is inserted; a respondent already stored
+fails the whole statement at the unique (survey, respondent) index."""
 
 _SQLITE_INSERT_NEW = (
     f"INSERT INTO {SurveyResponse.__tablename__} ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT DO NOTHING"
+    f"VALUES ({', '.join('?' * len(_COLUMNS))})"
 )
 _SQLITE_COUNT_NEW = (
     f"UPDATE {_SURVEYS} SET response_count = response_count + ?, "
-    "answers_version = answers_version + 1 WHERE id = ? RETURNING response_count"
+    "answers_version = answers_version + 1 WHERE id = ? AND status = 'open' "
+    "RETURNING response_count"
 )
+
+_UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+
+
+class RespondentExistsError(Exception):
+    """A respondent of the batch is stored already (or was just stored by another request)."""
 
 
 async def insert_new_responses(
     session: AsyncSession, survey_id: uuid.UUID, rows: Sequence[NewResponse]
-) -> tuple[int, int]:
-    """Insert the rows whose respondents are not stored yet, in the session's open
-    transaction; for batches below :data:`FEW_ROWS`.
+) -> int | None:
+    """Store a small batch (below :data:`FEW_ROWS`) of respondents not stored yet in an
+    open survey, and count them into it.
 
-    A respondent already stored (or stored by a concurrent request that commits first)
-    is skipped, not replaced: when fewer rows were inserted than given, the caller rolls
-    the transaction back and answers 409.
+    On PostgreSQL one statement, run in the request's transaction if one has begun and
+    otherwise on its own (it is atomic either way); on SQLite two, in the request's
+    transaction.
 
     Returns
     -------
-    tuple of (int, int)
-        Rows inserted, and the survey's response count once they were added to it (its
-        answers version raised too, as every write of responses does).
+    int or None
+        The survey's response count once the rows were added to it (its answers version
+        raised too, as every write of responses does); None when the survey is closed,
+        and then nothing was written.
+
+    Raises
+    ------
+    RespondentExistsError
+        A respondent is stored already. Nothing was kept on PostgreSQL; on SQLite the
+        caller rolls the transaction back.
     """
     if not rows:
         raise ValueError("insert_new_responses needs at least one row")
@@ -240,25 +256,38 @@ async def insert_new_responses(
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
     if connection.dialect.name == "postgresql":
-        with driver_errors(_PG_INSERT_NEW):
-            found = await driver.fetchrow(
-                _PG_INSERT_NEW,
-                survey_id,
-                now,
-                [uuid.uuid4() for _ in rows],
-                [r.respondent for r in rows],
-                [r.answers for r in rows],
-                [r.attributes for r in rows],
-                [r.packed for r in rows],
-            )
-        return int(found[0]), int(found[1])
+        try:
+            with driver_errors(_PG_INSERT_NEW):
+                found = await driver.fetchrow(
+                    _PG_INSERT_NEW,
+                    survey_id,
+                    now,
+                    [uuid.uuid4() for _ in rows],
+                    [r.respondent for r in rows],
+                    [r.answers for r in rows],
+                    [r.attributes for r in rows],
+                    [r.packed for r in rows],
+                    len(rows),
+                )
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+                raise RespondentExistsError(str(exc.orig)) from None
+            raise
+        return None if found is None else int(found[0])
     # Straight to aiosqlite, as api.db.raw does: one trip to its thread per statement.
     params = _sqlite_params(connection.dialect, survey_id, rows, now)
-    with driver_errors(_SQLITE_INSERT_NEW):
-        inserted = int((await driver.executemany(_SQLITE_INSERT_NEW, params)).rowcount)
     with driver_errors(_SQLITE_COUNT_NEW):
-        count = await driver.execute_fetchall(_SQLITE_COUNT_NEW, (inserted, params[0][1]))
-    return inserted, int(count[0][0])
+        counted = await driver.execute_fetchall(_SQLITE_COUNT_NEW, (len(rows), params[0][1]))
+    if not counted:
+        return None
+    try:
+        with driver_errors(_SQLITE_INSERT_NEW):
+            await driver.executemany(_SQLITE_INSERT_NEW, params)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE":
+            raise RespondentExistsError(str(exc.orig)) from None
+        raise
+    return int(counted[0][0])
 
 
 class ConcurrentInsertError(Exception):

@@ -20,6 +20,7 @@ from api.db.raw import DriverStatement
 from api.domain.instruments.services import InstrumentService
 from api.domain.responses.cache import AnswerCache
 from api.domain.responses.storage import StoredAnswers, stored_answers
+from api.domain.surveys.definitions import SurveyDefinition, SurveyDefinitions
 from api.domain.surveys.schemas import SurveyCreate, SurveyRead, SurveyUpdate
 from api.errors import FieldError, ProblemError
 from mes.groups.plan import PlanError, normalise_plan
@@ -38,13 +39,13 @@ _SURVEY_FIELDS = select(
     _S.id, _S.tenant_id, _S.instrument_id, _S.instrument_version, _S.status,
     _S.declared_attributes,
 ).where(_S.id == bindparam("survey_id"), _S.tenant_id == bindparam("tenant_id"))
-"""What a submit reads of its survey, on the table's columns: loading the ORM entity cost
+"""A survey's definition and status, on the table's columns: loading the ORM entity cost
 more than the query."""
 _SURVEY_FIELDS_ON_DRIVER = DriverStatement(_SURVEY_FIELDS)
 
 
 class SurveyFields(NamedTuple):
-    """The fields of a survey that a submit of responses reads (:meth:`SurveyService.fields`).
+    """A survey's fields below its title and plan, as stored now (:meth:`SurveyService.fields`).
 
     Attributes
     ----------
@@ -98,6 +99,8 @@ class SurveyService:
     answer_cache : AnswerCache, optional
         The app's cache of decoded answers, which :meth:`data` reads through; without one
         every read goes to the database.
+    definitions : SurveyDefinitions, optional
+        The app's surveys' fixed parts, which :meth:`definition` reads through.
     """
 
     def __init__(
@@ -105,11 +108,13 @@ class SurveyService:
         session: AsyncSession,
         tenant_id: uuid.UUID,
         answer_cache: AnswerCache[StoredAnswers] | None = None,
+        definitions: SurveyDefinitions | None = None,
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.instruments = InstrumentService(session, tenant_id)
         self.answer_cache = answer_cache
+        self.definitions = definitions
 
     async def create(self, data: SurveyCreate) -> SurveyRead:
         """Create a survey pinned to an instrument id and version (404 if unknown)."""
@@ -145,20 +150,40 @@ class SurveyService:
         return survey
 
     async def fields(self, survey_id: uuid.UUID, *, for_update: bool = False) -> SurveyFields:
-        """What a submit reads of a survey (:class:`SurveyFields`), without loading the
-        entity; 404 when absent or another tenant's. ``for_update`` locks the row until
-        the commit (PostgreSQL; SQLite's writers already take turns)."""
+        """A survey's fields as stored now (:class:`SurveyFields`), without loading the
+        entity; 404 when absent or another tenant's.
+
+        ``for_update`` locks the row until the commit (PostgreSQL; SQLite's writers
+        already take turns) and so begins the request's transaction; otherwise the
+        statement goes straight to the driver, in the transaction if one has begun.
+        """
         params = {"survey_id": survey_id, "tenant_id": self.tenant_id}
-        connection = await self.session.connection()  # the request's transaction begins
-        if connection.dialect.name == "sqlite":
+        connection = await self.session.connection()
+        if for_update and connection.dialect.name != "sqlite":
+            found = (await self.session.execute(_SURVEY_FIELDS.with_for_update(), params)).first()
+        else:
             rows = await _SURVEY_FIELDS_ON_DRIVER.rows(connection, params)
             found = rows[0] if rows else None
-        else:
-            query = _SURVEY_FIELDS.with_for_update() if for_update else _SURVEY_FIELDS
-            found = (await self.session.execute(query, params)).first()
         if found is None:
             raise ProblemError(404, f"no survey {survey_id} for this tenant")
         return SurveyFields(*found)
+
+    async def definition(self, survey_id: uuid.UUID) -> SurveyDefinition:
+        """The fixed part of a survey (:class:`SurveyDefinition`), from the app's
+        definitions once read; 404 when absent or another tenant's."""
+        known = self.definitions.get(survey_id) if self.definitions is not None else None
+        if known is not None:
+            if known.tenant_id != self.tenant_id:
+                raise ProblemError(404, f"no survey {survey_id} for this tenant")
+            return known
+        fields = await self.fields(survey_id)
+        definition = SurveyDefinition(
+            fields.id, fields.tenant_id, await self.instrument_of(fields),
+            fields.declared_attributes,
+        )
+        if self.definitions is not None:
+            self.definitions.put(definition)
+        return definition
 
     async def instrument_of(self, survey: Survey | SurveyFields) -> mes.Instrument:
         """The pinned instrument of a survey."""

@@ -1,0 +1,147 @@
+"""What a single-respondent submit sends to the database, statement by statement.
+
+Apps that collect the form send each doctor's answers as they come, one respondent per
+request, so this is the service's most frequent write and its cost is mostly trips to
+the database. Once a survey's definition is known to the app:
+
+- PostgreSQL: the key lookup, then one statement that checks the survey is open, counts
+  the row into it and inserts it. No BEGIN or COMMIT: each statement is atomic alone.
+- SQLite: the key lookup (on a connection of its own), then BEGIN IMMEDIATE, the count
+  (which checks the survey is open), the insert and COMMIT.
+
+Statements are read from the drivers themselves (asyncpg's query logger, sqlite3's
+trace callback), so anything SQLAlchemy or the service added would show.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from api_helpers import bearer, close_survey, create_survey, mes_rows
+from litestar.testing import TestClient
+from sqlalchemy import event
+from sqlalchemy.util import await_
+
+from api.app import create_app
+from api.settings import Settings
+
+in_process = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@contextmanager
+def statements_sent(client: TestClient[Any]) -> Iterator[list[str]]:
+    """Every SQL statement the app's connections run while the block runs, in order."""
+    sent: list[str] = []
+    engine = client.app.state.engine.sync_engine
+    watched: dict[int, Any] = {}
+
+    def log(logged: Any) -> None:
+        sent.append(logged.query)
+
+    def watch(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if id(driver) in watched:
+            return
+        watched[id(driver)] = driver
+        if engine.dialect.name == "postgresql":
+            driver.add_query_logger(log)
+        else:  # one trace callback per connection: the next watch replaces this one
+            await_(driver.set_trace_callback(sent.append))
+
+    event.listen(engine, "checkout", watch)
+    try:
+        yield sent
+        # asyncpg calls its loggers soon after each statement, on the app's event loop
+        # (another thread): give it time to call them for the last one.
+        time.sleep(0.2)
+    finally:
+        event.remove(engine, "checkout", watch)
+        if engine.dialect.name == "postgresql":
+            for driver in watched.values():
+                driver.remove_query_logger(log)
+
+
+def _kinds(statements: list[str]) -> list[str]:
+    """Each statement as what it writes (``UPDATE survey``, ``INSERT survey_response``,
+    joined by ``+``), else as the table it reads first, else as its first word."""
+    kinds = []
+    for sql in statements:
+        writes = re.findall(r"\b(UPDATE|INSERT INTO|DELETE FROM)\s+(\w+)", sql)
+        read = re.search(r"^\s*SELECT\b.*?\bFROM\s+(\w+)", sql, re.DOTALL)
+        if writes:
+            kinds.append(" + ".join(f"{verb.split()[0]} {table}" for verb, table in writes))
+        elif read:
+            kinds.append(f"SELECT {read.group(1)}")
+        else:
+            kinds.append(sql.split()[0].upper())
+    return kinds
+
+
+@in_process
+def test_a_single_submit_is_its_key_lookup_and_one_write(
+    database_url: str, make_key: Any
+) -> None:
+    headers = bearer(make_key("admin"))
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
+    with TestClient(create_app(settings)) as client:
+        survey = create_survey(client, headers)
+        path = f"/v1/surveys/{survey}/responses"
+        rows = mes_rows(3)
+        first = client.post(path, json={"responses": rows[:1]}, headers=headers)
+        assert first.status_code == 201, first.text  # the app now knows the survey
+        # Connections checked out before the watch began are watched from their next use.
+        with statements_sent(client):
+            client.get(f"/v1/surveys/{survey}", headers=headers)
+        with statements_sent(client) as sent:
+            answer = client.post(path, json={"responses": rows[1:2]}, headers=headers)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["total"] == 2
+        if database_url.startswith("postgresql"):
+            assert _kinds(sent) == ["SELECT api_key", "UPDATE survey + INSERT survey_response"]
+        else:
+            assert _kinds(sent) == [
+                "SELECT api_key", "BEGIN", "UPDATE survey", "INSERT survey_response", "COMMIT"
+            ]
+
+
+@in_process
+def test_a_survey_closed_after_the_app_knew_it_refuses_a_single_submit(
+    database_url: str, make_key: Any
+) -> None:
+    """The app keeps a survey's definition, never its status: the write checks that."""
+    headers = bearer(make_key("admin"))
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
+    with TestClient(create_app(settings)) as client:
+        survey = create_survey(client, headers)
+        path = f"/v1/surveys/{survey}/responses"
+        rows = mes_rows(2)
+        assert client.post(path, json={"responses": rows[:1]}, headers=headers).status_code == 201
+        close_survey(client, headers, survey)
+        refused = client.post(path, json={"responses": rows[1:]}, headers=headers)
+        assert refused.status_code == 409, refused.text
+        assert "closed" in refused.json()["detail"]
+        assert client.get(f"/v1/surveys/{survey}", headers=headers).json()["responses"] == 1
+
+
+@in_process
+def test_another_tenants_key_cannot_submit_to_a_survey_the_app_knows(
+    database_url: str, make_key: Any
+) -> None:
+    """An attacker holding a key of another tenant, and the survey's id: 404, as for a
+    survey that does not exist, although the app keeps the survey's definition."""
+    owner = bearer(make_key("admin"))
+    other = bearer(make_key("admin", tenant=f"other-{make_key.tenant}"))
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
+    with TestClient(create_app(settings)) as client:
+        survey = create_survey(client, owner)
+        path = f"/v1/surveys/{survey}/responses"
+        rows = mes_rows(2)
+        assert client.post(path, json={"responses": rows[:1]}, headers=owner).status_code == 201
+        refused = client.post(path, json={"responses": rows[1:]}, headers=other)
+        assert refused.status_code == 404, refused.text
+        assert client.get(f"/v1/surveys/{survey}", headers=owner).json()["responses"] == 1
