@@ -27,10 +27,12 @@ __all__ = [
     "EXCEPTION_HANDLERS",
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
+    "NothingStoredError",
     "Problem",
     "ProblemError",
     "log_server_error",
     "logged_route",
+    "nothing_stored_detail",
     "problem_document",
     "status_title",
 ]
@@ -123,6 +125,23 @@ class ProblemError(Exception):
         )
         self.headers = dict(headers or {})
         self.extra = extra
+
+
+class NothingStoredError(Exception):
+    """A write the database refused as a whole: the request stored nothing.
+
+    Answered as a failed commit is (:mod:`api.db.transactions`): 500, telling the client
+    that nothing was stored and to retry, with a logged error id. Raise it ``from`` the
+    database's error, which is what the log records.
+    """
+
+
+def nothing_stored_detail(error_id: str) -> str:
+    """The detail of a 500 whose changes were all refused: the client may safely retry."""
+    return (
+        "the changes could not be saved and nothing was stored; retry the request, or "
+        f"quote error id {error_id} when reporting it."
+    )
 
 
 def status_title(status: int) -> str:
@@ -269,8 +288,16 @@ def _internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     )
 
 
+def _nothing_stored_handler(
+    request: Request[Any, Any, Any], exc: NothingStoredError
+) -> Response[Any]:
+    error_id = log_server_error(request.scope, exc.__cause__ or exc, ": the write was refused")
+    return problem_response(request, 500, nothing_stored_detail(error_id), error_id=error_id)
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ProblemError: _problem_error_handler,
+    NothingStoredError: _nothing_stored_handler,
     ValidationException: _validation_handler,
     HTTPException: _http_exception_handler,
     RecursionError: _recursion_handler,

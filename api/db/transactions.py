@@ -25,7 +25,12 @@ from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import PROBLEM_MEDIA_TYPE, log_server_error, problem_document
+from api.errors import (
+    PROBLEM_MEDIA_TYPE,
+    log_server_error,
+    nothing_stored_detail,
+    problem_document,
+)
 
 __all__ = ["RequestSessionConfig", "commit_before_send", "request_session"]
 
@@ -106,8 +111,7 @@ def _answer_500(message: dict[str, Any], scope: dict[str, Any], exc: Exception) 
     body = msgspec.json.encode(
         problem_document(
             500,
-            "the changes could not be saved and nothing was stored; retry the request, or "
-            f"quote error id {error_id} when reporting it.",
+            nothing_stored_detail(error_id),
             scope.get("path", ""),
             error_id=error_id,
         )

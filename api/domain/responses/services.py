@@ -10,6 +10,7 @@ from typing import Any, cast
 import anyio.to_thread
 from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
 from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
@@ -35,7 +36,7 @@ from api.domain.responses.storage import (
 from api.domain.responses.validation import CheckedBatch, check_batch
 from api.domain.surveys.definitions import SurveyDefinition, SurveyDefinitions
 from api.domain.surveys.services import SurveyService
-from api.errors import ProblemError
+from api.errors import NothingStoredError, ProblemError
 from mes.identifiers import InvalidRespondentIdError, normalise_respondent_id
 
 __all__ = ["OFF_LOOP_BYTES", "ResponseService", "Submission", "Submitted", "stored_rows"]
@@ -265,6 +266,10 @@ class ResponseService:
                     409, "a concurrent request stored some of these respondents; retry the batch"
                 ) from None
             raise _duplicates(existing) from None
+        except DBAPIError as exc:
+            # On PostgreSQL the statement commits itself (outside a transaction), so the
+            # database refusing it is the failed commit of this request.
+            raise NothingStoredError from exc
         if total is None:
             raise _closed(survey_id)
         return BatchResult(
