@@ -16,6 +16,7 @@ before anything is parsed or written, with a 422 that says where it was.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 from litestar import Request
@@ -24,7 +25,12 @@ from litestar.params import QueryParameter
 from api.db.engine import WRITE_REQUEST
 from api.errors import ProblemError
 
-__all__ = ["check_request", "media_type_of", "refuse_nul_characters"]
+__all__ = [
+    "check_request",
+    "declared_query_names",
+    "media_type_of",
+    "refuse_nul_characters",
+]
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -36,13 +42,21 @@ def media_type_of(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _query_names(handler: Any) -> set[str]:
-    """Query parameters a route declares (every one is declared with QueryParameter)."""
-    return {
-        name
-        for name, field in handler.parsed_fn_signature.parameters.items()
-        if isinstance(field.kwarg_definition, QueryParameter)
-    }
+_DECLARED: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def declared_query_names(handler: Any) -> frozenset[str]:
+    """Query parameters a route declares (every one is declared with QueryParameter);
+    read from its signature once per route handler."""
+    names = _DECLARED.get(handler)
+    if names is None:
+        names = frozenset(
+            name
+            for name, field in handler.parsed_fn_signature.parameters.items()
+            if isinstance(field.kwarg_definition, QueryParameter)
+        )
+        _DECLARED[handler] = names
+    return names
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
@@ -58,7 +72,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         # BEGIN, so that two writers queue instead of failing (api/db/engine.py).
         WRITE_REQUEST.set([True])
     await refuse_nul_characters(request, body=request.method in _BODY_METHODS)
-    known = _query_names(request.route_handler)
+    known = declared_query_names(request.route_handler)
     unknown = sorted(set(request.query_params) - known)
     if unknown and request.url.path.startswith("/v1/"):
         raise ProblemError(

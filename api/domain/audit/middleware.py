@@ -18,13 +18,13 @@ import uuid
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth.keys import key_prefix
 from api.auth.principal import Principal
 from api.domain.audit.services import AuditRecord, write_entry
 from api.errors import PROBLEM_MEDIA_TYPE
+from api.request_checks import declared_query_names
 
 __all__ = ["AUDIT_SCOPE_KEY", "AuditMiddleware", "audit_context"]
 
@@ -76,18 +76,10 @@ def _format(message: Message) -> str:
     return _FORMATS.get(media, media[:16])
 
 
-def _declared_queries(handler: Any) -> set[str]:
-    return {
-        name
-        for name, param in handler.parsed_fn_signature.parameters.items()
-        if isinstance(param.kwarg_definition, QueryParameter)
-    }
-
-
 def _options(scope: Scope) -> dict[str, Any]:
     """The read's options: declared query parameters as sent, and path parameters that
     are neither the survey nor a secret (share token, respondent id)."""
-    declared = _declared_queries(scope["route_handler"])
+    declared = declared_query_names(scope["route_handler"])
     options: dict[str, Any] = {}
     for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
         if name in declared:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -107,19 +108,47 @@ async def insert_responses(
         raise _concurrent() from None
 
 
+class _SQLiteBinds(NamedTuple):
+    """The bind processors :func:`_sqlite_params` applies, looked up once per dialect."""
+
+    new_id: Any
+    survey_id: Any
+    created_at: Any
+    updated_at: Any
+
+
+_SQLITE_BINDS: weakref.WeakKeyDictionary[Any, _SQLiteBinds] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_binds(dialect: Any) -> _SQLiteBinds:
+    found = _SQLITE_BINDS.get(dialect)
+    if found is None:
+        columns = SurveyResponse.__table__.c
+        process = {c: columns[c].type.bind_processor(dialect) for c in _COLUMNS}
+        found = _SQLiteBinds(
+            _id_maker(process["id"]),
+            process["survey_id"],
+            process["created_at"],
+            process["updated_at"],
+        )
+        _SQLITE_BINDS[dialect] = found
+    return found
+
+
 def _sqlite_params(
     dialect: Any, survey_id: uuid.UUID, rows: Sequence[NewResponse], now: dt.datetime
 ) -> list[tuple[Any, ...]]:
     """Each row's values for an SQLite ``INSERT`` of :data:`_COLUMNS`, in stored form."""
-    table = SurveyResponse.__table__
+    binds = _sqlite_binds(dialect)
 
-    def bind(column: str, value: Any) -> Any:
-        processor = table.c[column].type.bind_processor(dialect)
-        return processor(value) if processor else value
+    def bind(process: Any, value: Any) -> Any:
+        return process(value) if process else value
 
-    new_id = _id_maker(table.c.id.type.bind_processor(dialect))
-    survey = bind("survey_id", survey_id)
-    stamps = tuple(_sqlite_text(bind(column, now)) for column in ("created_at", "updated_at"))
+    new_id = binds.new_id
+    survey = bind(binds.survey_id, survey_id)
+    stamps = tuple(
+        _sqlite_text(bind(process, now)) for process in (binds.created_at, binds.updated_at)
+    )
     return [
         (new_id(), survey, r.respondent, r.answers, r.attributes, r.packed, *stamps)
         for r in rows
