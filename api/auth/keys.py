@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.principal import SCOPES, Principal
 from api.db.models import ApiKey, Tenant
-from api.db.raw import DriverStatement
+from api.db.raw import Driver, DriverStatement
 
 __all__ = [
     "KeyInfo",
@@ -166,27 +166,19 @@ statement cost about as much as running it)."""
 _KEY_AND_TENANT_ON_DRIVER = DriverStatement(_KEY_AND_TENANT)
 
 
-async def _key_and_tenant(db: AsyncSession | AsyncConnection, prefix: str) -> Any:
+async def _key_and_tenant(db: AsyncSession | Driver, prefix: str) -> Any:
     """The key's row (with its tenant's ``name``) of a prefix, or None.
 
-    The every-request lookup goes straight to the driver (:class:`DriverStatement`): on
-    an SQLite connection outside a transaction (the key check's own) one trip to
-    aiosqlite's thread with no BEGIN or ROLLBACK; on PostgreSQL, in the request's session
-    before its transaction begins, one round trip that is in no transaction. Elsewhere
-    (``mes keys rotate``, in the caller's transaction) through the session.
+    On a borrowed driver (every request's key check) one statement in no transaction;
+    elsewhere (``mes keys rotate``) in the caller's session and transaction.
     """
-    if isinstance(db, AsyncConnection) and db.dialect.name == "sqlite" and not db.in_transaction():
+    if isinstance(db, Driver):
         rows = await _KEY_AND_TENANT_ON_DRIVER.rows(db, {"prefix": prefix})
         return rows[0] if rows else None
-    if isinstance(db, AsyncSession) and not db.in_transaction():
-        connection = await db.connection()
-        if connection.dialect.name == "postgresql":
-            rows = await _KEY_AND_TENANT_ON_DRIVER.rows(connection, {"prefix": prefix})
-            return rows[0] if rows else None
     return (await db.execute(_KEY_AND_TENANT, {"prefix": prefix})).first()
 
 
-async def authenticate_key(db: AsyncSession | AsyncConnection, key: str) -> Principal | None:
+async def authenticate_key(db: AsyncSession | Driver, key: str) -> Principal | None:
     """The principal of a valid, unrevoked key; None otherwise.
 
     The hash comparison takes the same time whether or not the prefix exists.

@@ -9,7 +9,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.auth.keys import authenticate_key
-from api.db.transactions import request_session
+from api.db.raw import borrowed_driver
 from api.errors import ProblemError
 
 __all__ = ["BearerKeyMiddleware"]
@@ -36,20 +36,12 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         state = connection.app.state
-        key = key.strip()
-        if state.settings_dialect == "sqlite":
-            # On a connection of its own. In the request's session it would begin the
-            # transaction early: a writing request would take SQLite's write lock at its
-            # BEGIN (api.db.engine) and hold it while the route opens sessions of its own
-            # that write too (the share-link signing key), which could then never take it;
-            # a reading request's snapshot would start before the route's.
-            async with state.engine.connect() as db:
-                principal = await authenticate_key(db, key)
-        else:
-            # In the request's own session, the one the route then uses and the
-            # transaction hook ends (api.db.transactions): a connection and transaction
-            # of its own cost two round trips more (BEGIN, ROLLBACK).
-            principal = await authenticate_key(request_session(connection), key)
+        # On a pooled connection of its own, for one statement in no transaction: not in
+        # the request's session, whose life costs more than the lookup, and whose first
+        # statement on SQLite takes the write lock for a writing request (api.db.engine),
+        # which the route's own sessions (the share-link signing key) could then never take.
+        async with borrowed_driver(state.engine) as driver:
+            principal = await authenticate_key(driver, key.strip())
         if principal is None:
             raise NotAuthorizedException(
                 detail="the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}

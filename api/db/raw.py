@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import weakref
 from collections import namedtuple
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.util import greenlet_spawn
 
-__all__ = ["DriverStatement", "driver_errors"]
+__all__ = ["Driver", "DriverStatement", "borrowed_driver", "driver_errors"]
 
 
 @contextmanager
@@ -42,6 +43,33 @@ def driver_errors(sql: str) -> Iterator[None]:
         if isinstance(exc, DBAPIError):
             raise
         raise DBAPIError.instance(sql, None, exc, Exception, hide_parameters=True) from exc
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A pooled connection's driver connection (asyncpg's or aiosqlite's), lent by
+    :func:`borrowed_driver`, and the dialect of its engine."""
+
+    connection: Any
+    dialect: Dialect
+
+
+@asynccontextmanager
+async def borrowed_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """Borrow a connection from the engine's pool for statements that each stand alone.
+
+    No session, no SQLAlchemy connection and no transaction: a session's life costs about
+    four times a pool checkout and check-in, more than a one-row statement itself. The
+    statements run on their own (asyncpg and our SQLite connections commit each statement
+    outside a transaction), so give it single statements that are atomic alone.
+    """
+    raw = await engine.raw_connection()
+    try:
+        yield Driver(raw.driver_connection, engine.dialect)
+    finally:
+        # Checked in where the pool may talk to the driver (SQLite rolls back a
+        # transaction left open: api.db.engine).
+        await greenlet_spawn(raw.close)
 
 
 @dataclass(frozen=True)
@@ -94,7 +122,9 @@ class DriverStatement:
             self._compiled[dialect] = found
         return found
 
-    async def rows(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
+    async def rows(
+        self, connection: AsyncConnection | Driver, params: Mapping[str, Any]
+    ) -> list[Any]:
         """The rows (named tuples, by column key) of the statement with ``params``.
 
         Runs in the transaction the driver has open, else on its own: on asyncpg a
@@ -107,7 +137,10 @@ class DriverStatement:
             process(values[name]) if process else values[name]
             for name, process in zip(compiled.names, compiled.binds, strict=True)
         )
-        driver: Any = (await connection.get_raw_connection()).driver_connection
+        if isinstance(connection, Driver):
+            driver = connection.connection
+        else:
+            driver = (await connection.get_raw_connection()).driver_connection
         with driver_errors(compiled.sql):
             if connection.dialect.name == "postgresql":
                 fetched = await driver.fetch(compiled.sql, *bound)

@@ -88,6 +88,13 @@ def commit_before_send() -> Any:
         session = scope.get(_SESSION)
         if session is None:
             return
+        if not session.in_transaction():
+            # Never used, or ended already (a route that rolled back): nothing to commit
+            # and no connection to give back; committing an idle session still costs more
+            # than a one-row statement.
+            if message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
+                del scope[_SESSION]
+            return
         try:
             if message["type"] == HTTP_RESPONSE_START:
                 if 200 <= message["status"] < 300:

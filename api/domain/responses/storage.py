@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey, SurveyResponse
-from api.db.raw import driver_errors
+from api.db.raw import borrowed_driver, driver_errors
 from api.domain.responses.cache import AnswerCache, CacheKey
 from api.domain.responses.packing import unpack, unpack_joined
 from api.domain.responses.validation import answer_matrix
@@ -262,9 +262,9 @@ async def insert_new_responses(
     """Store a small batch (below :data:`FEW_ROWS`) of respondents not stored yet in an
     open survey, and count them into it.
 
-    On PostgreSQL one statement, run in the request's transaction if one has begun and
-    otherwise on its own (it is atomic either way); on SQLite two, in the request's
-    transaction.
+    On PostgreSQL one statement, run in the session's transaction if one has begun and
+    otherwise on a pooled connection of its own, outside any transaction (it is atomic
+    either way); on SQLite two, in the session's transaction.
 
     Returns
     -------
@@ -282,27 +282,18 @@ async def insert_new_responses(
     if not rows:
         raise ValueError("insert_new_responses needs at least one row")
     now = dt.datetime.now(dt.UTC)
+    engine: Any = session.bind
+    if engine.dialect.name == "postgresql":
+        if not session.in_transaction():
+            # The request has no transaction (no Idempotency-Key lock): the statement
+            # stands alone, on a pooled connection of its own rather than the session's.
+            async with borrowed_driver(engine) as borrowed:
+                return await _insert_new_postgresql(borrowed.connection, survey_id, rows, now)
+        connection = await session.connection()
+        in_session: Any = (await connection.get_raw_connection()).driver_connection
+        return await _insert_new_postgresql(in_session, survey_id, rows, now)
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
-    if connection.dialect.name == "postgresql":
-        try:
-            with driver_errors(_PG_INSERT_NEW):
-                found = await driver.fetchrow(
-                    _PG_INSERT_NEW,
-                    survey_id,
-                    now,
-                    [uuid.uuid4() for _ in rows],
-                    [r.respondent for r in rows],
-                    [r.answers for r in rows],
-                    [r.attributes for r in rows],
-                    [r.packed for r in rows],
-                    len(rows),
-                )
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
-                raise RespondentExistsError(str(exc.orig)) from None
-            raise
-        return None if found is None else int(found[0])
     # Straight to aiosqlite, as api.db.raw does: one trip to its thread per statement.
     params = _sqlite_params(connection.dialect, survey_id, rows, now)
     with driver_errors(_SQLITE_COUNT_NEW):
@@ -317,6 +308,29 @@ async def insert_new_responses(
             raise RespondentExistsError(str(exc.orig)) from None
         raise
     return int(counted[0][0])
+
+
+async def _insert_new_postgresql(
+    driver: Any, survey_id: uuid.UUID, rows: Sequence[NewResponse], now: dt.datetime
+) -> int | None:
+    try:
+        with driver_errors(_PG_INSERT_NEW):
+            found = await driver.fetchrow(
+                _PG_INSERT_NEW,
+                survey_id,
+                now,
+                [uuid.uuid4() for _ in rows],
+                [r.respondent for r in rows],
+                [r.answers for r in rows],
+                [r.attributes for r in rows],
+                [r.packed for r in rows],
+                len(rows),
+            )
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+            raise RespondentExistsError(str(exc.orig)) from None
+        raise
+    return None if found is None else int(found[0])
 
 
 class ConcurrentInsertError(Exception):
