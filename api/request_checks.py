@@ -16,7 +16,6 @@ before anything is parsed or written, with a 422 that says where it was.
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Any
 
 from litestar import Request
@@ -42,21 +41,13 @@ def media_type_of(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-_DECLARED: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
-
-
 def declared_query_names(handler: Any) -> frozenset[str]:
-    """Query parameters a route declares (every one is declared with QueryParameter);
-    read from its signature once per route handler."""
-    names = _DECLARED.get(handler)
-    if names is None:
-        names = frozenset(
-            name
-            for name, field in handler.parsed_fn_signature.parameters.items()
-            if isinstance(field.kwarg_definition, QueryParameter)
-        )
-        _DECLARED[handler] = names
-    return names
+    """Query parameters a route declares (every one is declared with QueryParameter)."""
+    return frozenset(
+        name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if isinstance(field.kwarg_definition, QueryParameter)
+    )
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
