@@ -11,6 +11,9 @@ the database. Once a survey's definition is known to the app:
 
 Statements are read from the drivers themselves (asyncpg's query logger, sqlite3's
 trace callback), so anything SQLAlchemy or the service added would show.
+
+The app keeps a survey's definition, never its status: every write checks that the
+survey is still open where it counts its rows, so a close is never overtaken by a batch.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from typing import Any
 import pytest
 from api_helpers import bearer, close_survey, create_survey, mes_rows
 from litestar.testing import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.util import await_
 
 from api.app import create_app
+from api.db.models import Survey
 from api.settings import Settings
 
 in_process = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -145,3 +149,41 @@ def test_another_tenants_key_cannot_submit_to_a_survey_the_app_knows(
         refused = client.post(path, json={"responses": rows[1:]}, headers=other)
         assert refused.status_code == 404, refused.text
         assert client.get(f"/v1/surveys/{survey}", headers=owner).json()["responses"] == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_survey_closed_while_a_large_batch_is_written_stores_none_of_it(
+    database_url: str, make_key: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close that commits after a batch read the survey's status and before it counted
+    its rows: the count's UPDATE finds the survey closed, so the batch is refused whole.
+
+    PostgreSQL only: on SQLite the batch holds the write lock from its first statement, so
+    no close can commit in between (the test's close would wait for it).
+    """
+    from api.domain.responses import services
+
+    headers = bearer(make_key("admin"))
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
+    with TestClient(create_app(settings)) as client:
+        survey = create_survey(client, headers)
+        original = services.insert_responses
+
+        async def close_meanwhile(session: Any, survey_id: Any, rows: Any) -> None:
+            async with client.app.state.session_maker() as other:
+                await other.execute(
+                    update(Survey).where(Survey.id == survey_id).values(status="closed")
+                )
+                await other.commit()
+            await original(session, survey_id, rows)
+
+        monkeypatch.setattr(services, "insert_responses", close_meanwhile)
+        refused = client.post(
+            f"/v1/surveys/{survey}/responses", json={"responses": mes_rows(150)}, headers=headers
+        )
+        assert refused.status_code == 409, refused.text
+        assert "closed" in refused.json()["detail"]
+        shown = client.get(f"/v1/surveys/{survey}", headers=headers).json()
+        assert (shown["status"], shown["responses"]) == ("closed", 0)
+        listed = client.get(f"/v1/surveys/{survey}/responses", headers=headers).json()
+        assert listed["total"] == 0

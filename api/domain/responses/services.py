@@ -61,6 +61,8 @@ _ADD_TO_COUNT = (
     )
     .returning(_SURVEYS.response_count)
 )
+_ADD_TO_OPEN_COUNT = _ADD_TO_COUNT.where(_SURVEYS.status == "open")
+"""The same for new responses: no row is counted into a survey that was closed meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,9 @@ class ResponseService:
             raise ProblemError(
                 409, "a concurrent request stored some of these respondents; retry the batch"
             ) from None
-        total = await self._add_to_count(survey.id, len(rows) - len(existing))
+        total = await self._add_to_count(survey.id, len(rows) - len(existing), only_open=True)
+        if total is None:  # closed after its status was read: the transaction is rolled back
+            raise _closed(survey.id)
         return BatchResult(
             accepted=len(rows),
             replaced=len(existing),
@@ -356,12 +360,19 @@ class ResponseService:
             )
         return sorted(found)
 
-    async def _add_to_count(self, survey_id: uuid.UUID, delta: int) -> int:
+    async def _add_to_count(
+        self, survey_id: uuid.UUID, delta: int, *, only_open: bool = False
+    ) -> int | None:
         """Add to the survey's stored response count and raise its answers version (one
         atomic UPDATE, in the write's transaction); the new count. Every write of a
-        survey's responses calls this, even with ``delta`` 0 (a replacement)."""
-        count = await self.session.scalar(_ADD_TO_COUNT, {"survey_id": survey_id, "delta": delta})
-        return int(count or 0)
+        survey's responses calls this, even with ``delta`` 0 (a replacement).
+
+        ``only_open`` (a batch): None, and nothing counted, when the survey is closed by
+        now; an erasure is counted whatever the status.
+        """
+        statement = _ADD_TO_OPEN_COUNT if only_open else _ADD_TO_COUNT
+        count = await self.session.scalar(statement, {"survey_id": survey_id, "delta": delta})
+        return None if count is None else int(count)
 
 
 def _prepare(survey: SurveyDefinition, submission: Submission, limits: IngestLimits) -> _Prepared:
