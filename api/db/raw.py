@@ -58,8 +58,8 @@ class Driver:
 async def borrowed_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
     """Borrow a connection from the engine's pool for statements that each stand alone.
 
-    No session, no SQLAlchemy connection and no transaction: a session's life costs about
-    four times a pool checkout and check-in, more than a one-row statement itself. The
+    No session, no SQLAlchemy connection and no transaction: a session's life costs
+    several times a pool checkout and check-in, more than a one-row statement. The
     statements run on their own (asyncpg and our SQLite connections commit each statement
     outside a transaction), so give it single statements that are atomic alone.
     """

@@ -62,8 +62,7 @@ def request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSess
 
     For dependency providers: taking it from the request rather than as the
     ``db_session`` dependency keeps each provider's dependencies to one, which Litestar
-    resolves in line instead of in a task group of their own (about a tenth of a small
-    request's CPU).
+    resolves in line instead of in a task group of their own.
     """
     state = connection.app.state
     config: RequestSessionConfig = state.db_config

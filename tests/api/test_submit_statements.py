@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,9 +30,7 @@ from litestar.testing import TestClient
 from sqlalchemy import event, update
 from sqlalchemy.util import await_
 
-from api.app import create_app
 from api.db.models import Survey
-from api.settings import Settings
 
 in_process = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -88,72 +86,71 @@ def _kinds(statements: list[str]) -> list[str]:
 
 @in_process
 def test_a_single_submit_is_its_key_lookup_and_one_write(
-    database_url: str, make_key: Any
+    database_url: str, client: TestClient[Any], admin: dict[str, str]
 ) -> None:
-    headers = bearer(make_key("admin"))
-    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
-    with TestClient(create_app(settings)) as client:
-        survey = create_survey(client, headers)
-        path = f"/v1/surveys/{survey}/responses"
-        rows = mes_rows(3)
-        first = client.post(path, json={"responses": rows[:1]}, headers=headers)
-        assert first.status_code == 201, first.text  # the app now knows the survey
-        # Connections checked out before the watch began are watched from their next use.
-        with statements_sent(client):
-            client.get(f"/v1/surveys/{survey}", headers=headers)
-        with statements_sent(client) as sent:
-            answer = client.post(path, json={"responses": rows[1:2]}, headers=headers)
-        assert answer.status_code == 201, answer.text
-        assert answer.json()["total"] == 2
-        if database_url.startswith("postgresql"):
-            assert _kinds(sent) == ["SELECT api_key", "UPDATE survey + INSERT survey_response"]
-        else:
-            assert _kinds(sent) == [
-                "SELECT api_key", "BEGIN", "UPDATE survey", "INSERT survey_response", "COMMIT"
-            ]
+    survey = create_survey(client, admin)
+    path = f"/v1/surveys/{survey}/responses"
+    rows = mes_rows(2)
+    first = client.post(path, json={"responses": rows[:1]}, headers=admin)
+    assert first.status_code == 201, first.text  # the app now knows the survey
+    with statements_sent(client) as sent:
+        answer = client.post(path, json={"responses": rows[1:]}, headers=admin)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["total"] == 2
+    if database_url.startswith("postgresql"):
+        assert _kinds(sent) == ["SELECT api_key", "UPDATE survey + INSERT survey_response"]
+    else:
+        assert _kinds(sent) == [
+            "SELECT api_key", "BEGIN", "UPDATE survey", "INSERT survey_response", "COMMIT"
+        ]
+
+
+def _submit_once_then(
+    client: TestClient[Any], owner: dict[str, str], then: Callable[[str], None]
+) -> tuple[str, list[dict[str, Any]]]:
+    """A survey the app knows (one respondent stored through it), after ``then(survey)``;
+    the survey and a second respondent to send."""
+    survey = create_survey(client, owner)
+    rows = mes_rows(2)
+    stored = client.post(f"/v1/surveys/{survey}/responses", json={"responses": rows[:1]},
+                         headers=owner)
+    assert stored.status_code == 201, stored.text
+    then(survey)
+    return survey, rows[1:]
 
 
 @in_process
 def test_a_survey_closed_after_the_app_knew_it_refuses_a_single_submit(
-    database_url: str, make_key: Any
+    client: TestClient[Any], admin: dict[str, str]
 ) -> None:
     """The app keeps a survey's definition, never its status: the write checks that."""
-    headers = bearer(make_key("admin"))
-    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
-    with TestClient(create_app(settings)) as client:
-        survey = create_survey(client, headers)
-        path = f"/v1/surveys/{survey}/responses"
-        rows = mes_rows(2)
-        assert client.post(path, json={"responses": rows[:1]}, headers=headers).status_code == 201
-        close_survey(client, headers, survey)
-        refused = client.post(path, json={"responses": rows[1:]}, headers=headers)
-        assert refused.status_code == 409, refused.text
-        assert "closed" in refused.json()["detail"]
-        assert client.get(f"/v1/surveys/{survey}", headers=headers).json()["responses"] == 1
+    survey, second = _submit_once_then(
+        client, admin, lambda survey: close_survey(client, admin, survey)
+    )
+    refused = client.post(f"/v1/surveys/{survey}/responses", json={"responses": second},
+                          headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert "closed" in refused.json()["detail"]
+    assert client.get(f"/v1/surveys/{survey}", headers=admin).json()["responses"] == 1
 
 
 @in_process
 def test_another_tenants_key_cannot_submit_to_a_survey_the_app_knows(
-    database_url: str, make_key: Any
+    client: TestClient[Any], admin: dict[str, str], make_key: Any
 ) -> None:
     """An attacker holding a key of another tenant, and the survey's id: 404, as for a
     survey that does not exist, although the app keeps the survey's definition."""
-    owner = bearer(make_key("admin"))
     other = bearer(make_key("admin", tenant=f"other-{make_key.tenant}"))
-    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
-    with TestClient(create_app(settings)) as client:
-        survey = create_survey(client, owner)
-        path = f"/v1/surveys/{survey}/responses"
-        rows = mes_rows(2)
-        assert client.post(path, json={"responses": rows[:1]}, headers=owner).status_code == 201
-        refused = client.post(path, json={"responses": rows[1:]}, headers=other)
-        assert refused.status_code == 404, refused.text
-        assert client.get(f"/v1/surveys/{survey}", headers=owner).json()["responses"] == 1
+    survey, second = _submit_once_then(client, admin, lambda survey: None)
+    refused = client.post(f"/v1/surveys/{survey}/responses", json={"responses": second},
+                          headers=other)
+    assert refused.status_code == 404, refused.text
+    assert client.get(f"/v1/surveys/{survey}", headers=admin).json()["responses"] == 1
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_survey_closed_while_a_large_batch_is_written_stores_none_of_it(
-    database_url: str, make_key: Any, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[Any], admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A close that commits after a batch read the survey's status and before it counted
     its rows: the count's UPDATE finds the survey closed, so the batch is refused whole.
@@ -163,27 +160,24 @@ def test_a_survey_closed_while_a_large_batch_is_written_stores_none_of_it(
     """
     from api.domain.responses import services
 
-    headers = bearer(make_key("admin"))
-    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
-    with TestClient(create_app(settings)) as client:
-        survey = create_survey(client, headers)
-        original = services.insert_responses
+    survey = create_survey(client, admin)
+    original = services.insert_responses
 
-        async def close_meanwhile(session: Any, survey_id: Any, rows: Any) -> None:
-            async with client.app.state.session_maker() as other:
-                await other.execute(
-                    update(Survey).where(Survey.id == survey_id).values(status="closed")
-                )
-                await other.commit()
-            await original(session, survey_id, rows)
+    async def close_meanwhile(session: Any, survey_id: Any, rows: Any) -> None:
+        async with client.app.state.session_maker() as other:
+            await other.execute(
+                update(Survey).where(Survey.id == survey_id).values(status="closed")
+            )
+            await other.commit()
+        await original(session, survey_id, rows)
 
-        monkeypatch.setattr(services, "insert_responses", close_meanwhile)
-        refused = client.post(
-            f"/v1/surveys/{survey}/responses", json={"responses": mes_rows(150)}, headers=headers
-        )
-        assert refused.status_code == 409, refused.text
-        assert "closed" in refused.json()["detail"]
-        shown = client.get(f"/v1/surveys/{survey}", headers=headers).json()
-        assert (shown["status"], shown["responses"]) == ("closed", 0)
-        listed = client.get(f"/v1/surveys/{survey}/responses", headers=headers).json()
-        assert listed["total"] == 0
+    monkeypatch.setattr(services, "insert_responses", close_meanwhile)
+    refused = client.post(
+        f"/v1/surveys/{survey}/responses", json={"responses": mes_rows(150)}, headers=admin
+    )
+    assert refused.status_code == 409, refused.text
+    assert "closed" in refused.json()["detail"]
+    shown = client.get(f"/v1/surveys/{survey}", headers=admin).json()
+    assert (shown["status"], shown["responses"]) == ("closed", 0)
+    listed = client.get(f"/v1/surveys/{survey}/responses", headers=admin).json()
+    assert listed["total"] == 0

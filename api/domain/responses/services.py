@@ -24,7 +24,6 @@ from api.domain.responses.parsing import Batch, IngestLimits, parse_batch, rejec
 from api.domain.responses.schemas import BatchResult, ResponseOut
 from api.domain.responses.storage import (
     FEW_ROWS,
-    ConcurrentInsertError,
     NewResponse,
     RespondentExistsError,
     StoredAnswers,
@@ -239,7 +238,7 @@ class ResponseService:
             )
         try:
             await insert_responses(self.session, survey.id, rows)
-        except ConcurrentInsertError:
+        except RespondentExistsError:  # not stored when checked above: stored since
             raise ProblemError(
                 409, "a concurrent request stored some of these respondents; retry the batch"
             ) from None

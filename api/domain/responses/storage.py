@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import msgspec
 import numpy as np
 import pandas as pd
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
@@ -39,7 +39,6 @@ from mes.responses import response_matrix
 
 __all__ = [
     "FEW_ROWS",
-    "ConcurrentInsertError",
     "NewResponse",
     "RespondentExistsError",
     "StoredAnswers",
@@ -80,6 +79,21 @@ class NewResponse(NamedTuple):
     packed: bytes | None
 
 
+class RespondentExistsError(Exception):
+    """The unique (survey, respondent) index refused a row: that respondent is stored
+    already, or was just stored by a concurrent request."""
+
+
+def _respondent_exists(exc: BaseException) -> bool:
+    """Whether a driver's error (or SQLAlchemy's wrapping of one) is that unique index
+    refusing a row: PostgreSQL's SQLSTATE 23505, SQLite's ``SQLITE_CONSTRAINT_UNIQUE``."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return (
+        getattr(orig, "sqlstate", None) == "23505"
+        or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+    )
+
+
 async def insert_responses(
     session: AsyncSession, survey_id: uuid.UUID, rows: Sequence[NewResponse]
 ) -> None:
@@ -87,7 +101,7 @@ async def insert_responses(
 
     Raises
     ------
-    ConcurrentInsertError
+    RespondentExistsError
         When a concurrent request stored one of these respondents first.
     """
     if not rows:
@@ -104,8 +118,10 @@ async def insert_responses(
     params = _sqlite_params(connection.dialect, survey_id, rows, now)
     try:
         await connection.exec_driver_sql(sql, params)
-    except IntegrityError:
-        raise _concurrent() from None
+    except DBAPIError as exc:
+        if _respondent_exists(exc):
+            raise RespondentExistsError(str(exc.orig)) from None
+        raise
 
 
 class _SQLiteBinds(NamedTuple):
@@ -196,7 +212,7 @@ async def _copy_postgresql(
 
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
-    if not driver.is_in_transaction():  # pragma: no cover - the survey was read first
+    if not driver.is_in_transaction():  # pragma: no cover - the respondents were looked up
         raise RuntimeError("insert_responses needs the request's transaction to be open")
     records = [
         (uuid.uuid4(), survey_id, r.respondent, r.answers, r.attributes, r.packed, now, now)
@@ -209,8 +225,10 @@ async def _copy_postgresql(
             )
         else:
             await driver.executemany(_PG_INSERT, records)
-    except asyncpg.UniqueViolationError:
-        raise _concurrent() from None
+    except asyncpg.PostgresError as exc:
+        if _respondent_exists(exc):
+            raise RespondentExistsError(str(exc)) from None
+        raise
 
 
 FEW_ROWS = _COPY_FROM_ROWS
@@ -248,13 +266,6 @@ _SQLITE_COUNT_NEW = (
     "answers_version = answers_version + 1 WHERE id = ? AND status = 'open' "
     "RETURNING response_count"
 )
-
-_UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
-
-
-class RespondentExistsError(Exception):
-    """A respondent of the batch is stored already (or was just stored by another request)."""
-
 
 async def insert_new_responses(
     session: AsyncSession, survey_id: uuid.UUID, rows: Sequence[NewResponse]
@@ -304,7 +315,7 @@ async def insert_new_responses(
         with driver_errors(_SQLITE_INSERT_NEW):
             await driver.executemany(_SQLITE_INSERT_NEW, params)
     except DBAPIError as exc:
-        if getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE":
+        if _respondent_exists(exc):
             raise RespondentExistsError(str(exc.orig)) from None
         raise
     return int(counted[0][0])
@@ -327,18 +338,10 @@ async def _insert_new_postgresql(
                 len(rows),
             )
     except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+        if _respondent_exists(exc):
             raise RespondentExistsError(str(exc.orig)) from None
         raise
     return None if found is None else int(found[0])
-
-
-class ConcurrentInsertError(Exception):
-    """Another transaction stored one of the batch's respondents between check and insert."""
-
-
-def _concurrent() -> ConcurrentInsertError:
-    return ConcurrentInsertError("a concurrent request stored some of these respondents")
 
 
 @dataclass(frozen=True)

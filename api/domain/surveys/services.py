@@ -45,7 +45,7 @@ _SURVEY_FIELDS_ON_DRIVER = DriverStatement(_SURVEY_FIELDS)
 
 
 class SurveyFields(NamedTuple):
-    """A survey's fields below its title and plan, as stored now (:meth:`SurveyService.fields`).
+    """What a submit reads of a survey, as stored now (:meth:`SurveyService.fields`).
 
     Attributes
     ----------
