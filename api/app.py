@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import create_rate_limiter
 from api.db.engine import create_engine
+from api.db.raw import StandaloneConnections
 from api.db.transactions import RequestSessionConfig, commit_before_send
 from api.dependencies import DEPENDENCIES
 from api.domain.audit.controllers import AuditController
@@ -46,6 +47,9 @@ __all__ = ["API_VERSION", "create_app"]
 
 API_VERSION = "1.0.0"
 BEARER = "BearerAuth"
+STANDALONE_KEPT = 2
+"""Connections kept for standalone statements (api.db.raw.StandaloneConnections): one for
+the key check and one for a small batch's insert of the request after it."""
 
 
 _HTML_HEADERS = {
@@ -152,8 +156,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     True
     """
     settings = settings or get_settings()
+    # The pool's sessions get MES_DB_POOL_SIZE connections; standalone statements (every
+    # request's key check) keep a few more checked out between them.
     engine = create_engine(
-        settings.database_url, echo=settings.echo_sql, pool_size=settings.db_pool_size
+        settings.database_url,
+        echo=settings.echo_sql,
+        pool_size=settings.db_pool_size + STANDALONE_KEPT,
     )
     db_config = RequestSessionConfig(
         engine_instance=engine,
@@ -188,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": settings,
             "settings_dialect": engine.dialect.name,
             "engine": engine,
+            "standalone_connections": StandaloneConnections(engine, keep=STANDALONE_KEPT),
             "session_maker": async_sessionmaker(engine, expire_on_commit=False),
             # Gives the key check the request's session (the route's db_session).
             "db_config": db_config,

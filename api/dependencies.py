@@ -86,6 +86,7 @@ async def provide_responses(
         session_maker=state.session_maker,
         answer_cache=_answer_cache(request),
         definitions=state.survey_definitions,
+        standalone=state.standalone_connections,
     )
 
 

@@ -9,7 +9,6 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.auth.keys import authenticate_key
-from api.db.raw import borrowed_driver
 from api.errors import ProblemError
 
 __all__ = ["BearerKeyMiddleware"]
@@ -36,11 +35,11 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         state = connection.app.state
-        # On a pooled connection of its own, for one statement in no transaction: not in
-        # the request's session, whose life costs more than the lookup, and whose first
+        # On a connection of its own, for one statement in no transaction: not in the
+        # request's session, whose life costs more than the lookup, and whose first
         # statement on SQLite takes the write lock for a writing request (api.db.engine),
         # which the route's own sessions (the share-link signing key) could then never take.
-        async with borrowed_driver(state.engine) as driver:
+        async with state.standalone_connections.borrow() as driver:
             principal = await authenticate_key(driver, key.strip())
         if principal is None:
             raise NotAuthorizedException(

@@ -19,13 +19,14 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.util import greenlet_spawn
 
-__all__ = ["Driver", "DriverStatement", "borrowed_driver", "driver_errors"]
+__all__ = ["Driver", "DriverStatement", "StandaloneConnections", "driver_errors"]
 
 
 @contextmanager
@@ -48,28 +49,88 @@ def driver_errors(sql: str) -> Iterator[None]:
 @dataclass(frozen=True)
 class Driver:
     """A pooled connection's driver connection (asyncpg's or aiosqlite's), lent by
-    :func:`borrowed_driver`, and the dialect of its engine."""
+    :meth:`StandaloneConnections.borrow`, and the dialect of its engine."""
 
     connection: Any
     dialect: Dialect
 
 
-@asynccontextmanager
-async def borrowed_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
-    """Borrow a connection from the engine's pool for statements that each stand alone.
+class StandaloneConnections:
+    """Pooled connections for statements that stand alone: the key check of every request
+    and a small batch's insert on PostgreSQL.
 
     No session, no SQLAlchemy connection and no transaction: a session's life costs
     several times a pool checkout and check-in, more than a one-row statement. The
     statements run on their own (asyncpg and our SQLite connections commit each statement
-    outside a transaction), so give it single statements that are atomic alone.
+    outside a transaction), so give :meth:`borrow` single statements that are atomic alone.
+
+    A checkout from SQLAlchemy's pool is itself dear inside a request: it runs in a
+    greenlet, whose switches copy the part of the C stack that a request's many
+    middleware layers make deep, and with the check-in it cost a single-respondent submit
+    about a tenth of its CPU twice (docs/performance.md). So up to ``keep`` connections
+    a statement has given back are kept here, checked out, for the next one; others, and
+    any a statement failed on, go back to the pool. The engine's pool should hold
+    ``keep`` more connections than its sessions need. Those kept are closed when the
+    engine is disposed.
+
+    Parameters
+    ----------
+    engine : AsyncEngine
+    keep : int
+        Connections kept checked out between statements; 0 returns each at once.
     """
-    raw = await engine.raw_connection()
-    try:
-        yield Driver(raw.driver_connection, engine.dialect)
-    finally:
-        # Checked in where the pool may talk to the driver (SQLite rolls back a
-        # transaction left open: api.db.engine).
-        await greenlet_spawn(raw.close)
+
+    def __init__(self, engine: AsyncEngine, keep: int = 2) -> None:
+        if keep < 0:
+            raise ValueError(f"keep must be 0 or more, got {keep}")
+        self.engine = engine
+        self.keep = keep
+        self._idle: list[Any] = []  # pool connections (fairies), checked out
+        event.listen(engine.sync_engine, "engine_disposed", self._close_idle)
+
+    @asynccontextmanager
+    async def borrow(self) -> AsyncIterator[Driver]:
+        """A connection's driver for standalone statements, given back on leaving."""
+        raw = await self._take_idle() or await self.engine.raw_connection()
+        try:
+            yield Driver(raw.driver_connection, self.engine.dialect)
+        except BaseException:
+            # The connection may be mid-statement (a cancelled request): the pool's
+            # check-in and its checkout test deal with it, not the next statement here.
+            await greenlet_spawn(raw.close)
+            raise
+        if len(self._idle) < self.keep:
+            self._idle.append(raw)
+        else:
+            # Checked in where the pool may talk to the driver (SQLite rolls back a
+            # transaction left open: api.db.engine).
+            await greenlet_spawn(raw.close)
+
+    async def give_back(self) -> None:
+        """Return the kept connections to the engine's pool (the next statements check
+        theirs out of it again)."""
+        while self._idle:
+            await greenlet_spawn(self._idle.pop().close)
+
+    async def _take_idle(self) -> Any:
+        while self._idle:
+            raw = self._idle.pop()
+            if not _closed_by_server(raw.driver_connection):
+                return raw
+            # Its server side has gone (a restart, pg_terminate_backend): the pool drops it.
+            await greenlet_spawn(raw.invalidate)
+        return None
+
+    def _close_idle(self, _engine: Any) -> None:
+        """``engine_disposed``: close the kept connections, which the disposed pool would
+        never close since they are checked out (runs in the greenlet of ``dispose``)."""
+        while self._idle:
+            self._idle.pop().invalidate()
+
+
+def _closed_by_server(driver: Any) -> bool:
+    is_closed = getattr(driver, "is_closed", None)  # asyncpg's; aiosqlite has none
+    return bool(is_closed is not None and is_closed())
 
 
 @dataclass(frozen=True)

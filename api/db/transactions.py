@@ -12,6 +12,8 @@ never stored. Here the answer becomes a 500 problem document with an error id
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -19,6 +21,7 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
     SESSION_TERMINUS_ASGI_EVENTS,
 )
+from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.constants import HTTP_RESPONSE_START
 from litestar.datastructures import State
@@ -44,7 +47,22 @@ _FAILED_COMMIT = "mes_failed_commit_body"
 class RequestSessionConfig(SQLAlchemyAsyncConfig):
     """advanced-alchemy's config, keeping each request's session where
     :func:`commit_before_send` finds it (advanced-alchemy keeps its own copy in a private
-    part of the scope)."""
+    part of the scope), and disposing of the engine when the app shuts down."""
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        """advanced-alchemy's lifespan, then the engine disposed of in every case.
+
+        advanced-alchemy disposes of the engine only under its first config's state key:
+        the second app made in a process gets the key ``db_engine_1`` and its engine was
+        never disposed, its pooled connections (and those kept by
+        :class:`api.db.raw.StandaloneConnections`) left open behind it.
+        """
+        try:
+            async with super().lifespan(app):
+                yield
+        finally:
+            await self.get_engine().dispose()  # twice for the first app: harmless
 
     def provide_session(self, state: State, scope: Scope) -> AsyncSession:
         """The request's session: made on first use, the same one afterwards."""

@@ -90,3 +90,86 @@ def test_an_sqlite_connection_returned_mid_transaction_is_rolled_back(database_u
     assert began
     assert not still_open
     assert tables == 0
+
+
+# ----- connections kept between standalone statements (api.db.raw.StandaloneConnections) ----
+
+
+@on_postgresql
+def test_kept_connections_are_closed_when_the_app_shuts_down(database_url: str) -> None:
+    # They stay checked out of the pool between statements, where the pool's own
+    # disposal would never close them: each app would leave connections open behind it.
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0)
+
+    async def backend_pid(app: Any) -> int:
+        async with app.state.standalone_connections.borrow() as driver:
+            return int(await driver.connection.fetchval("SELECT pg_backend_pid()"))
+
+    app = create_app(settings)
+    with TestClient(app) as client, client.portal() as portal:
+        kept = portal.call(backend_pid, app)
+        assert portal.call(backend_pid, app) == kept  # kept between statements
+    deadline = time.monotonic() + 5  # a closed connection's backend takes a moment to go
+    while kept in asyncio.run(_backend_pids(database_url)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert kept not in asyncio.run(_backend_pids(database_url))
+
+
+async def _backend_pids(url: str) -> set[int]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        return {int(r["pid"]) for r in rows}
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_at_most_keep_connections_are_kept_and_none_a_statement_failed_on(
+    database_url: str,
+) -> None:
+    from api.db.engine import create_engine
+    from api.db.raw import StandaloneConnections
+
+    async def main() -> tuple[int, int, int]:
+        engine = create_engine(database_url, pool_size=5)
+        standalone = StandaloneConnections(engine, keep=2)
+        try:
+            async with (standalone.borrow(), standalone.borrow(), standalone.borrow()):
+                during = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+            after = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+            with pytest.raises(RuntimeError):
+                async with standalone.borrow():
+                    raise RuntimeError("the statement failed")
+            after_failure = engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+            return during, after, after_failure
+        finally:
+            await engine.dispose()
+
+    during, after, after_failure = asyncio.run(main())
+    assert (during, after) == (3, 2)
+    assert after_failure == 1  # the connection it failed on went back to the pool
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_kept_connection_leaves_the_sessions_their_whole_pool(
+    database_url: str, make_key: Any
+) -> None:
+    # With one connection for sessions, a request whose key check keeps a connection must
+    # still find one for its session (else it waits the pool's 30 s and fails).
+    headers = bearer(make_key("admin"))
+    settings = Settings(database_url=database_url, rate_limit_per_minute=0, db_pool_size=1)
+    with TestClient(create_app(settings)) as client:
+        started = time.monotonic()
+        survey = create_survey(client, headers)  # key check, then the route's session
+        answer = client.post(
+            f"/v1/surveys/{survey}/responses",
+            json={"responses": mes_rows(1)},
+            headers={**headers, "Idempotency-Key": "k1"},  # in the session, locked
+        )
+        assert answer.status_code == 201, answer.text
+        assert time.monotonic() - started < 10

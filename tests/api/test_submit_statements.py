@@ -56,6 +56,10 @@ def statements_sent(client: TestClient[Any]) -> Iterator[list[str]]:
             await_(driver.set_trace_callback(sent.append))
 
     event.listen(engine, "checkout", watch)
+    # Connections kept between standalone statements were checked out before: back to
+    # the pool with them, so that each one in use is checked out (and watched) again.
+    with client.portal() as portal:
+        portal.call(client.app.state.standalone_connections.give_back)
     try:
         yield sent
         # asyncpg calls its loggers soon after each statement, on the app's event loop

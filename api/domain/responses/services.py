@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey, SurveyResponse
+from api.db.raw import StandaloneConnections
 from api.domain.responses import idempotency
 from api.domain.responses.cache import AnswerCache
 from api.domain.responses.exports import attribute_names, by_respondent
@@ -124,6 +125,7 @@ class ResponseService:
         session_maker: Callable[[], AsyncSession] | None = None,
         answer_cache: AnswerCache[StoredAnswers] | None = None,
         definitions: SurveyDefinitions | None = None,
+        standalone: StandaloneConnections | None = None,
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
@@ -131,6 +133,7 @@ class ResponseService:
         self.limits = limits
         self.session_maker = session_maker
         self.answer_cache = answer_cache
+        self.standalone = standalone
 
     async def submit(self, survey_id: uuid.UUID, submission: Submission) -> Submitted:
         """Read, judge and store a batch in the caller's transaction: the whole submit path.
@@ -258,7 +261,7 @@ class ResponseService:
         database allows, all or nothing; 409 when the survey is closed or a respondent
         is stored already."""
         try:
-            total = await insert_new_responses(self.session, survey_id, rows)
+            total = await insert_new_responses(self.session, survey_id, rows, self.standalone)
         except RespondentExistsError:
             # Undo what SQLite wrote before the refused row; on PostgreSQL the statement
             # kept nothing, but a transaction it ran in cannot go on.

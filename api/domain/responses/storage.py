@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import mes
 from api.db.models import Survey, SurveyResponse
-from api.db.raw import borrowed_driver, driver_errors
+from api.db.raw import StandaloneConnections, driver_errors
 from api.domain.responses.cache import AnswerCache, CacheKey
 from api.domain.responses.packing import unpack, unpack_joined
 from api.domain.responses.validation import answer_matrix
@@ -268,13 +268,16 @@ _SQLITE_COUNT_NEW = (
 )
 
 async def insert_new_responses(
-    session: AsyncSession, survey_id: uuid.UUID, rows: Sequence[NewResponse]
+    session: AsyncSession,
+    survey_id: uuid.UUID,
+    rows: Sequence[NewResponse],
+    standalone: StandaloneConnections | None = None,
 ) -> int | None:
     """Store a small batch (below :data:`FEW_ROWS`) of respondents not stored yet in an
     open survey, and count them into it.
 
     On PostgreSQL one statement, run in the session's transaction if one has begun and
-    otherwise on a pooled connection of its own, outside any transaction (it is atomic
+    otherwise on a connection of ``standalone``, outside any transaction (it is atomic
     either way); on SQLite two, in the session's transaction.
 
     Returns
@@ -293,12 +296,13 @@ async def insert_new_responses(
     if not rows:
         raise ValueError("insert_new_responses needs at least one row")
     now = dt.datetime.now(dt.UTC)
-    engine: Any = session.bind
-    if engine.dialect.name == "postgresql":
-        if not session.in_transaction():
+    bind: Any = session.bind
+    dialect = bind.dialect
+    if dialect.name == "postgresql":
+        if standalone is not None and not session.in_transaction():
             # The request has no transaction (no Idempotency-Key lock): the statement
-            # stands alone, on a pooled connection of its own rather than the session's.
-            async with borrowed_driver(engine) as borrowed:
+            # stands alone, on a connection of its own rather than the session's.
+            async with standalone.borrow() as borrowed:
                 return await _insert_new_postgresql(borrowed.connection, survey_id, rows, now)
         connection = await session.connection()
         in_session: Any = (await connection.get_raw_connection()).driver_connection
