@@ -15,11 +15,12 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import create_rate_limiter
-from api.db.engine import create_engine
+from api.db.engine import create_engine, normalise_url
 from api.db.raw import StandaloneConnections
 from api.db.transactions import RequestSessionConfig, commit_before_send
 from api.dependencies import DEPENDENCIES
@@ -47,9 +48,12 @@ __all__ = ["API_VERSION", "create_app"]
 
 API_VERSION = "1.0.0"
 BEARER = "BearerAuth"
-STANDALONE_KEPT = 2
-"""Connections kept for standalone statements (api.db.raw.StandaloneConnections): one for
-the key check and one for a small batch's insert of the request after it."""
+STANDALONE_KEPT = {"postgresql": 2, "sqlite": 0}
+"""Connections kept checked out for standalone statements, by database
+(:class:`api.db.raw.StandaloneConnections`). On PostgreSQL one for the key check and one for
+the small batch's insert after it. None on SQLite: there the trip to aiosqlite's thread
+dwarfs the checkout, and key checks on kept connections overtook the writers queued in the
+pool, which lengthened the tail at 32 clients (docs/performance.md)."""
 
 
 _HTML_HEADERS = {
@@ -158,10 +162,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     # The pool's sessions get MES_DB_POOL_SIZE connections; standalone statements (every
     # request's key check) keep a few more checked out between them.
+    kept = STANDALONE_KEPT.get(make_url(normalise_url(settings.database_url)).get_backend_name(), 0)
     engine = create_engine(
-        settings.database_url,
-        echo=settings.echo_sql,
-        pool_size=settings.db_pool_size + STANDALONE_KEPT,
+        settings.database_url, echo=settings.echo_sql, pool_size=settings.db_pool_size + kept
     )
     db_config = RequestSessionConfig(
         engine_instance=engine,
@@ -196,7 +199,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": settings,
             "settings_dialect": engine.dialect.name,
             "engine": engine,
-            "standalone_connections": StandaloneConnections(engine, keep=STANDALONE_KEPT),
+            "standalone_connections": StandaloneConnections(engine, keep=kept),
             "session_maker": async_sessionmaker(engine, expire_on_commit=False),
             # Gives the key check the request's session (the route's db_session).
             "db_config": db_config,
