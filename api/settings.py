@@ -39,9 +39,10 @@ class Settings(BaseSettings):
         default=15,
         ge=1,
         le=1000,
-        description="Database connections each worker process keeps open and reuses. A request "
-        "waits for a free one (up to 30 s) rather than opening more: workers x machines x this "
-        "must stay below PostgreSQL's max_connections.",
+        description="Database connections each worker process keeps open and reuses for "
+        "sessions (on PostgreSQL 2 more for the key checks). A request waits for a free one (up "
+        "to 30 s) rather than opening more: workers x machines x (this + 2) must stay below "
+        "PostgreSQL's max_connections.",
     )
     answer_cache_mb: int = Field(
         default=256,
