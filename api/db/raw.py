@@ -66,8 +66,7 @@ class StandaloneConnections:
 
     A checkout from SQLAlchemy's pool is itself dear inside a request: it runs in a
     greenlet, whose switches copy the part of the C stack that a request's many
-    middleware layers make deep, and with the check-in it cost a single-respondent submit
-    about a tenth of its CPU twice (docs/performance.md). So up to ``keep`` connections
+    middleware layers make deep (measured in docs/performance.md). So up to ``keep`` connections
     a statement has given back are kept here, checked out, for the next one; others, and
     any a statement failed on, go back to the pool. The engine's pool should hold
     ``keep`` more connections than its sessions need. Those kept are closed when the

@@ -280,6 +280,16 @@ async def insert_new_responses(
     otherwise on a connection of ``standalone``, outside any transaction (it is atomic
     either way); on SQLite two, in the session's transaction.
 
+    Parameters
+    ----------
+    session : AsyncSession
+        The request's session.
+    survey_id : uuid.UUID
+    rows : sequence of NewResponse
+    standalone : StandaloneConnections, optional
+        The app's connections for standalone statements; without them the statement
+        begins the session's transaction, and the caller commits it.
+
     Returns
     -------
     int or None
