@@ -15,12 +15,11 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.auth.middleware import BearerKeyMiddleware
 from api.auth.rate_limit import create_rate_limiter
-from api.db.engine import create_engine, normalise_url
+from api.db.engine import create_engine
 from api.db.raw import StandaloneConnections
 from api.db.transactions import RequestSessionConfig, commit_before_send
 from api.dependencies import DEPENDENCIES
@@ -48,12 +47,12 @@ __all__ = ["API_VERSION", "create_app"]
 
 API_VERSION = "1.0.0"
 BEARER = "BearerAuth"
-STANDALONE_KEPT = {"postgresql": 2, "sqlite": 0}
-"""Connections kept checked out for standalone statements, by database
-(:class:`api.db.raw.StandaloneConnections`). On PostgreSQL one for the key check and one for
-the small batch's insert after it. None on SQLite: there the trip to aiosqlite's thread
-dwarfs the checkout, and key checks on kept connections overtook the writers queued in the
-pool, which lengthened the tail at 32 clients (docs/performance.md)."""
+STANDALONE_KEPT = 2
+"""Connections kept checked out for standalone statements on PostgreSQL
+(:class:`api.db.raw.StandaloneConnections`): one for the key check and one for the small
+batch's insert after it. None on SQLite: there the trip to aiosqlite's thread dwarfs the
+checkout, and key checks on kept connections overtook the writers queued in the pool, which
+lengthened the tail at 32 clients (docs/performance.md)."""
 
 
 _HTML_HEADERS = {
@@ -162,7 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     # The pool's sessions get MES_DB_POOL_SIZE connections; standalone statements (every
     # request's key check) keep a few more checked out between them.
-    kept = STANDALONE_KEPT.get(make_url(normalise_url(settings.database_url)).get_backend_name(), 0)
+    kept = 0 if settings.is_sqlite else STANDALONE_KEPT
     engine = create_engine(
         settings.database_url, echo=settings.echo_sql, pool_size=settings.db_pool_size + kept
     )

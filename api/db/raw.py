@@ -79,7 +79,7 @@ class StandaloneConnections:
         Connections kept checked out between statements; 0 returns each at once.
     """
 
-    def __init__(self, engine: AsyncEngine, keep: int = 2) -> None:
+    def __init__(self, engine: AsyncEngine, *, keep: int) -> None:
         if keep < 0:
             raise ValueError(f"keep must be 0 or more, got {keep}")
         self.engine = engine

@@ -22,20 +22,31 @@ from api.settings import Settings
 on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-async def _terminate_others(url: str) -> int:
-    """End every other session on the test database, as a server restart would; how many."""
+async def _fetch(url: str, sql: str) -> list[Any]:
+    """The rows of one statement, on a connection of the test's own."""
     import asyncpg
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        return int(
-            await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        )
+        return list(await conn.fetch(sql))
     finally:
         await conn.close()
+
+
+async def _terminate_others(url: str) -> int:
+    """End every other session on the test database, as a server restart would; how many."""
+    rows = await _fetch(
+        url,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    return int(rows[0][0])
+
+
+async def _backend_pids(url: str) -> set[int]:
+    """The server processes of every session on the test database."""
+    rows = await _fetch(url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    return {int(r["pid"]) for r in rows}
 
 
 @on_postgresql
@@ -113,19 +124,6 @@ def test_kept_connections_are_closed_when_the_app_shuts_down(database_url: str) 
     while kept in asyncio.run(_backend_pids(database_url)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert kept not in asyncio.run(_backend_pids(database_url))
-
-
-async def _backend_pids(url: str) -> set[int]:
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        )
-        return {int(r["pid"]) for r in rows}
-    finally:
-        await conn.close()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

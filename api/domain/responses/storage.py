@@ -306,9 +306,8 @@ async def insert_new_responses(
     if not rows:
         raise ValueError("insert_new_responses needs at least one row")
     now = dt.datetime.now(dt.UTC)
-    bind: Any = session.bind
-    dialect = bind.dialect
-    if dialect.name == "postgresql":
+    engine: Any = session.bind
+    if engine.dialect.name == "postgresql":
         if standalone is not None and not session.in_transaction():
             # The request has no transaction (no Idempotency-Key lock): the statement
             # stands alone, on a connection of its own rather than the session's.
